@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type ICredentialTestFunctions,
+	type ICredentialsDecrypted,
+	type IDataObject,
+	type IHookFunctions,
+	type INodeCredentialTestResult,
+	type INodeType,
+	type INodeTypeDescription,
+	type IWebhookFunctions,
+	type IWebhookResponseData,
+} from 'n8n-workflow';
+
+import { sharedLedger, type StoredDedupeState } from './dedupeStore';
+import { receiveDelivery, type DeliverySettings, type LogLine } from './delivery';
+import { compileEventTypeFilter } from './eventTypeFilter';
+import { parseSigningSecret } from './signingSecret';
+
+export type { PivotalDeliveryMetadata, PivotalEvent } from './PivotalEvent';
+
+const CREDENTIAL = 'pivotalWebhookApi';
+const SECONDS_PER_DAY = 86_400;
+/** Tells this process's writes to static data from other processes' and from earlier runs. */
+const PROCESS_WRITER_ID = randomUUID().slice(0, 8);
+
+interface TriggerOptions {
+	output?: 'event' | 'object';
+	includeDeliveryMetadata?: boolean;
+	toleranceSeconds?: number;
+	retentionDays?: number;
+	maxStoredIds?: number;
+}
+
+function settingsFrom(options: TriggerOptions): DeliverySettings {
+	return {
+		output: options.output ?? 'event',
+		includeDeliveryMetadata: options.includeDeliveryMetadata ?? false,
+		toleranceSeconds: options.toleranceSeconds ?? 300,
+		retentionSeconds: (options.retentionDays ?? 7) * SECONDS_PER_DAY,
+		maxIds: options.maxStoredIds ?? 100_000,
+	};
+}
+
+/** The node's static data lives under the workflow's global data, keyed by node id, so a rename keeps it. */
+function storeKey(nodeId: string): string {
+	return `pivotalTrigger.dedupe.${nodeId}`;
+}
+
+export class PivotalTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Pivotal Trigger',
+		name: 'pivotalTrigger',
+		icon: { light: 'file:pivotal.svg', dark: 'file:pivotal.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{$parameter["events"]}}',
+		description:
+			'Starts the workflow when Pivotal sends a webhook event, after checking its signature',
+		defaults: { name: 'Pivotal Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'pivotalWebhookApi', required: true, testedBy: 'pivotalSigningSecretTest' }],
+		webhooks: [
+			{
+				name: 'default',
+				httpMethod: 'POST',
+				responseMode: 'onReceived',
+				path: 'webhook',
+			},
+		],
+		properties: [
+			{
+				displayName:
+					"In Pivotal, add a webhook endpoint with this node's Production URL (above), then paste the endpoint's signing secret into the credential. Activate the workflow to receive events.",
+				name: 'setupNotice',
+				type: 'notice',
+				default: '',
+			},
+			{
+				displayName: 'Events',
+				name: 'events',
+				type: 'string',
+				default: '*',
+				required: true,
+				placeholder: 'invoice.*, customer.deleted',
+				description:
+					'Comma-separated event types that start the workflow. * matches any run of characters: * for every event, invoice.* for all invoice events, *.deleted for every deletion. Other events are acknowledged and ignored.',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add option',
+				default: {},
+				options: [
+					{
+						displayName: 'Include Delivery Metadata',
+						name: 'includeDeliveryMetadata',
+						type: 'boolean',
+						default: false,
+						description:
+							'Whether to add a _delivery field with the message ID, when Pivotal signed the delivery and when n8n received it',
+					},
+					{
+						displayName: 'Max Stored Event IDs',
+						name: 'maxStoredIds',
+						type: 'number',
+						default: 100000,
+						typeOptions: { minValue: 1000, maxValue: 1000000 },
+						description:
+							'How many processed event IDs are kept for deduplication. Each costs 12 bytes of workflow data. When full, the oldest IDs are dropped first and a warning is logged.',
+					},
+					{
+						displayName: 'Output',
+						name: 'output',
+						type: 'options',
+						default: 'event',
+						options: [
+							{
+								name: 'Whole Event',
+								value: 'event',
+								description: 'The event as Pivotal sent it: ID, type, data and any other fields',
+							},
+							{
+								name: 'Only Data Object',
+								value: 'object',
+								description: 'Only data.object: the current state of what the event is about',
+							},
+						],
+						description: 'What each execution receives',
+					},
+					{
+						displayName: 'Remember Event IDs for (Days)',
+						name: 'retentionDays',
+						type: 'number',
+						default: 7,
+						typeOptions: { minValue: 1, maxValue: 90 },
+						description:
+							'How long a processed event ID is remembered, so a retry of it does not start the workflow again. Pivotal retries for up to 7 days.',
+					},
+					{
+						displayName: 'Timestamp Tolerance (Seconds)',
+						name: 'toleranceSeconds',
+						type: 'number',
+						default: 300,
+						typeOptions: { minValue: 1, maxValue: 86400 },
+						description:
+							"How far the signed timestamp may be from this server's clock. Older deliveries are rejected so a captured request cannot be replayed.",
+					},
+				],
+			},
+		],
+	};
+
+	methods = {
+		credentialTest: {
+			async pivotalSigningSecretTest(
+				this: ICredentialTestFunctions,
+				credential: ICredentialsDecrypted,
+			): Promise<INodeCredentialTestResult> {
+				const data = credential.data ?? {};
+				const current = parseSigningSecret(data.signingSecret);
+				if (!current.ok) return { status: 'Error', message: current.problem };
+				const previous = data.previousSigningSecret;
+				if (typeof previous === 'string' && previous.trim() !== '') {
+					const parsed = parseSigningSecret(previous);
+					if (!parsed.ok) return { status: 'Error', message: `Previous secret: ${parsed.problem}` };
+				}
+				return { status: 'OK', message: 'The signing secret is well-formed' };
+			},
+		},
+	};
+
+	webhookMethods = {
+		default: {
+			// Pivotal endpoints are added by hand in Pivotal's dashboard, so there is nothing remote
+			// to look up or register: activation is where a broken configuration is reported.
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				return false;
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				const credentials = await this.getCredentials(CREDENTIAL);
+				const secret = parseSigningSecret(credentials.signingSecret);
+				if (!secret.ok) throw new NodeOperationError(this.getNode(), secret.problem);
+				const filter = compileEventTypeFilter(this.getNodeParameter('events', '*'));
+				if (!filter.ok) throw new NodeOperationError(this.getNode(), filter.problem);
+				return true;
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const node = this.getNode();
+		const res = this.getResponseObject();
+		const log = (lines: LogLine[]) => {
+			for (const { level, message } of lines) {
+				this.logger[level](`Pivotal Trigger "${node.name}": ${message}`, {
+					workflowId: this.getWorkflow().id,
+				});
+			}
+		};
+
+		let credentials: IDataObject;
+		let events: unknown;
+		let settings: DeliverySettings;
+		try {
+			credentials = await this.getCredentials(CREDENTIAL);
+			events = this.getNodeParameter('events', '*');
+			settings = settingsFrom(this.getNodeParameter('options', {}) as TriggerOptions);
+		} catch (error) {
+			// Answering 500 makes Pivotal retry, so no event is lost while the node is fixed.
+			log([
+				{
+					level: 'error',
+					message: `cannot read the node's configuration: ${(error as Error).message}`,
+				},
+			]);
+			res
+				.status(500)
+				.json({
+					status: 'misconfigured',
+					message: 'The trigger is misconfigured; see the n8n log',
+				});
+			return { noWebhookResponse: true };
+		}
+
+		const req = this.getRequestObject();
+		if (req.rawBody === undefined) await req.readRawBody();
+		const isTestRun = this.getMode() === 'manual';
+		const staticData = isTestRun ? undefined : this.getWorkflowStaticData('global');
+		const key = storeKey(node.id);
+
+		const outcome = receiveDelivery({
+			rawBody: req.rawBody ?? Buffer.alloc(0),
+			headers: this.getHeaderData(),
+			signingSecret: credentials.signingSecret,
+			previousSigningSecret: credentials.previousSigningSecret,
+			events,
+			settings,
+			nowMs: Date.now(),
+			dedupe: staticData && {
+				ledger: sharedLedger(`${this.getWorkflow().id}:${node.id}`, PROCESS_WRITER_ID),
+				stored: staticData[key],
+				save: (state: StoredDedupeState) => {
+					// Assigned whole: n8n notices only top-level writes to static data.
+					staticData[key] = state as unknown as IDataObject;
+				},
+			},
+		});
+		log(outcome.log);
+
+		// The node answers itself, before the run: Pivotal wants 2xx within 10 s, and n8n 2.x
+		// drops static-data changes when it sends the response on the node's behalf.
+		res.status(outcome.httpStatus).json(outcome.body);
+		return outcome.item
+			? { noWebhookResponse: true, workflowData: [[{ json: outcome.item }]] }
+			: { noWebhookResponse: true };
+	}
+}

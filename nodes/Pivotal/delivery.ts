@@ -1,0 +1,203 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import type { DedupeLedger, DedupeLimits, StoredDedupeState } from './dedupeStore';
+import { compileEventTypeFilter } from './eventTypeFilter';
+import type { PivotalDeliveryMetadata } from './PivotalEvent';
+import { verifySignature, type Headers } from './signature';
+import { parseSigningSecret } from './signingSecret';
+
+export interface DeliverySettings extends DedupeLimits {
+	toleranceSeconds: number;
+	output: 'event' | 'object';
+	includeDeliveryMetadata: boolean;
+}
+
+export interface DedupeAccess {
+	ledger: DedupeLedger;
+	/** What this request's copy of the workflow's static data holds for the node. */
+	stored: unknown;
+	save(state: StoredDedupeState): void;
+}
+
+export interface DeliveryRequest {
+	rawBody: Buffer;
+	headers: Headers;
+	signingSecret: unknown;
+	previousSigningSecret: unknown;
+	events: unknown;
+	settings: DeliverySettings;
+	nowMs: number;
+	/** Absent on test-URL runs: n8n throws their static data away. */
+	dedupe?: DedupeAccess;
+}
+
+export type LogLine = { level: 'debug' | 'info' | 'warn' | 'error'; message: string };
+
+export type DeliveryStatus =
+	| 'accepted'
+	| 'duplicate'
+	| 'ignored'
+	| 'rejected'
+	| 'invalid'
+	| 'misconfigured';
+
+export interface DeliveryOutcome {
+	httpStatus: number;
+	body: { status: DeliveryStatus; message?: string };
+	/** The workflow's input; present only when the delivery starts an execution. */
+	item?: IDataObject;
+	log: LogLine[];
+}
+
+const REJECTED: DeliveryOutcome['body'] = {
+	status: 'rejected',
+	message: 'Webhook signature verification failed',
+};
+
+function isObject(value: unknown): value is IDataObject {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function signingKeys(request: DeliveryRequest, log: LogLine[]): Buffer[] {
+	const keys: Buffer[] = [];
+	const current = parseSigningSecret(request.signingSecret);
+	if (current.ok) keys.push(current.key);
+	else log.push({ level: 'error', message: `Signing Secret: ${current.problem}` });
+	const hasPrevious =
+		typeof request.previousSigningSecret === 'string' &&
+		request.previousSigningSecret.trim() !== '';
+	if (hasPrevious) {
+		const previous = parseSigningSecret(request.previousSigningSecret);
+		if (previous.ok) keys.push(previous.key);
+		else log.push({ level: 'error', message: `Previous Signing Secret: ${previous.problem}` });
+	}
+	return keys;
+}
+
+function outputItem(
+	envelope: IDataObject,
+	settings: DeliverySettings,
+	metadata: PivotalDeliveryMetadata,
+	log: LogLine[],
+): IDataObject {
+	let json = envelope;
+	if (settings.output === 'object') {
+		const object = isObject(envelope.data) ? envelope.data.object : undefined;
+		if (isObject(object)) json = object;
+		else log.push({ level: 'warn', message: 'event has no data.object: emitting the whole event' });
+	}
+	return settings.includeDeliveryMetadata ? { ...json, _delivery: { ...metadata } } : json;
+}
+
+/** Records the id; false for a duplicate. Logs what the store had to drop or could not read. */
+function recordOnce(
+	dedupe: DedupeAccess,
+	eventId: string,
+	nowSeconds: number,
+	limits: DedupeLimits,
+	log: LogLine[],
+): boolean {
+	const { ledger } = dedupe;
+	if (!ledger.wrote((dedupe.stored as { rev?: unknown } | undefined)?.rev)) {
+		const { problem } = ledger.absorb(dedupe.stored);
+		if (problem) log.push({ level: 'warn', message: `${problem}; it will be rewritten` });
+	}
+	const pruned = ledger.prune(nowSeconds, limits);
+	if (pruned.evicted > 0) {
+		log.push({
+			level: 'warn',
+			message: `dedupe store is at its cap of ${limits.maxIds} ids: dropped the ${pruned.evicted} oldest before their retention ended; raise Max Stored Event IDs`,
+		});
+	} else if (pruned.nearCap) {
+		log.push({
+			level: 'warn',
+			message: `dedupe store holds ${ledger.size} of at most ${limits.maxIds} ids: at the cap the oldest ids are dropped before their retention ends`,
+		});
+	}
+	if (!ledger.add(eventId, nowSeconds)) return false;
+	dedupe.save(ledger.snapshot());
+	return true;
+}
+
+/**
+ * Decides what one webhook delivery gets: verify the signature over the raw bytes, parse,
+ * filter by event type, dedupe, and build the workflow item. Pure but for the ledger it is given.
+ */
+export function receiveDelivery(request: DeliveryRequest): DeliveryOutcome {
+	const log: LogLine[] = [];
+	const { settings } = request;
+	const nowSeconds = Math.floor(request.nowMs / 1000);
+	const verification = verifySignature({
+		rawBody: request.rawBody,
+		headers: request.headers,
+		keys: signingKeys(request, log),
+		nowSeconds,
+		toleranceSeconds: settings.toleranceSeconds,
+	});
+	if (!verification.ok) {
+		const which = verification.messageId ? ` ${verification.messageId}` : '';
+		log.push({ level: 'warn', message: `rejected delivery${which}: ${verification.reason}` });
+		return { httpStatus: 401, body: REJECTED, log };
+	}
+	const { messageId } = verification;
+
+	let envelope: unknown;
+	try {
+		envelope = JSON.parse(request.rawBody.toString('utf8'));
+	} catch {
+		envelope = undefined;
+	}
+	if (!isObject(envelope)) {
+		log.push({
+			level: 'warn',
+			message: `delivery ${messageId} is signed but its body is not a JSON object`,
+		});
+		return {
+			httpStatus: 400,
+			body: { status: 'invalid', message: 'Body must be a JSON object' },
+			log,
+		};
+	}
+
+	const filter = compileEventTypeFilter(request.events);
+	if (!filter.ok) {
+		log.push({ level: 'error', message: filter.problem });
+		return {
+			httpStatus: 500,
+			body: { status: 'misconfigured', message: 'The trigger is misconfigured; see the n8n log' },
+			log,
+		};
+	}
+	const eventType = typeof envelope.type === 'string' ? envelope.type : '';
+	if (!filter.matches(eventType)) {
+		log.push({
+			level: 'debug',
+			message: `ignored delivery ${messageId}: event type "${eventType}" is not selected`,
+		});
+		return { httpStatus: 200, body: { status: 'ignored' }, log };
+	}
+
+	const envelopeId = envelope.id;
+	const eventId =
+		typeof envelopeId === 'string' && envelopeId !== ''
+			? envelopeId
+			: typeof envelopeId === 'number'
+				? String(envelopeId)
+				: messageId;
+	if (request.dedupe && !recordOnce(request.dedupe, eventId, nowSeconds, settings, log)) {
+		log.push({ level: 'debug', message: `duplicate delivery of event ${eventId} acknowledged` });
+		return { httpStatus: 200, body: { status: 'duplicate' }, log };
+	}
+
+	const metadata: PivotalDeliveryMetadata = {
+		messageId,
+		signedAt: new Date(verification.timestamp * 1000).toISOString(),
+		receivedAt: new Date(request.nowMs).toISOString(),
+	};
+	return {
+		httpStatus: 200,
+		body: { status: 'accepted' },
+		item: outputItem(envelope, settings, metadata, log),
+		log,
+	};
+}
