@@ -24,7 +24,11 @@ describe('verifySignature', () => {
 
 	it('accepts a delivery signed by svix and returns its id and timestamp', () => {
 		const signed = signDelivery(body, { secret, messageId: 'msg_1', timestampSeconds: NOW });
-		expect(verify(signed, [keyOf(secret)])).toEqual({ ok: true, messageId: 'msg_1', timestamp: NOW });
+		expect(verify(signed, [keyOf(secret)])).toEqual({
+			ok: true,
+			messageId: 'msg_1',
+			timestamp: NOW,
+		});
 	});
 
 	it('accepts the Standard Webhooks header names', () => {
@@ -46,7 +50,10 @@ describe('verifySignature', () => {
 		expect(verify(signed, [keyOf(secret)]).ok).toBe(true);
 		const reStringified = Buffer.from(JSON.stringify(JSON.parse(original)));
 		const result = verify({ body: reStringified, headers: signed.headers }, [keyOf(secret)]);
-		expect(result).toMatchObject({ ok: false, reason: expect.stringContaining('no signature matches') });
+		expect(result).toMatchObject({
+			ok: false,
+			reason: expect.stringContaining('no signature matches'),
+		});
 	});
 
 	it('rejects a tampered body', () => {
@@ -79,7 +86,10 @@ describe('verifySignature', () => {
 
 	it('does not accept a matching signature labelled with another version', () => {
 		const signed = signDelivery(body, { secret, timestampSeconds: NOW });
-		const headers = { ...signed.headers, 'svix-signature': signed.headers['svix-signature'].replace('v1,', 'v2,') };
+		const headers = {
+			...signed.headers,
+			'svix-signature': signed.headers['svix-signature'].replace('v1,', 'v2,'),
+		};
 		expect(verify({ body: signed.body, headers }, [keyOf(secret)])).toMatchObject({
 			ok: false,
 			reason: 'signature header has no v1 signature',
@@ -117,25 +127,37 @@ describe('verifySignature', () => {
 		});
 	});
 
-	it.each(['svix-id', 'svix-timestamp', 'svix-signature'])('rejects a delivery without %s', (name) => {
-		const signed = signDelivery(body, { secret, timestampSeconds: NOW });
-		const headers = { ...signed.headers };
-		delete headers[name];
-		const result = verify({ body: signed.body, headers }, [keyOf(secret)]);
-		expect(result).toMatchObject({ ok: false, reason: expect.stringContaining('missing signature header') });
-	});
+	it.each(['svix-id', 'svix-timestamp', 'svix-signature'])(
+		'rejects a delivery without %s',
+		(name) => {
+			const signed = signDelivery(body, { secret, timestampSeconds: NOW });
+			const headers = { ...signed.headers };
+			delete headers[name];
+			const result = verify({ body: signed.body, headers }, [keyOf(secret)]);
+			expect(result).toMatchObject({
+				ok: false,
+				reason: expect.stringContaining('missing signature header'),
+			});
+		},
+	);
 
 	it('rejects everything when no key is configured', () => {
 		const signed = signDelivery(body, { secret, timestampSeconds: NOW });
-		expect(verify(signed, [])).toMatchObject({ ok: false, reason: 'no usable signing secret is configured' });
+		expect(verify(signed, [])).toMatchObject({
+			ok: false,
+			reason: 'no usable signing secret is configured',
+		});
 	});
 
 	it('never puts the secret or the expected signature in its reason', () => {
 		const signed = signDelivery(body, { secret, timestampSeconds: NOW });
 		const tampered = Buffer.from(`${body} `);
 		const result = verify({ body: tampered, headers: signed.headers }, [keyOf(secret)]);
-		const expected = signDelivery(tampered, { secret, timestampSeconds: NOW, messageId: signed.headers['svix-id'] })
-			.headers['svix-signature'].slice(3);
+		const expected = signDelivery(tampered, {
+			secret,
+			timestampSeconds: NOW,
+			messageId: signed.headers['svix-id'],
+		}).headers['svix-signature'].slice(3);
 		expect(result.ok).toBe(false);
 		const text = JSON.stringify(result);
 		expect(text).not.toContain(secret.slice(6));

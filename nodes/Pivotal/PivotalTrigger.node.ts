@@ -61,7 +61,9 @@ export class PivotalTrigger implements INodeType {
 		defaults: { name: 'Pivotal Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'pivotalWebhookApi', required: true, testedBy: 'pivotalSigningSecretTest' }],
+		credentials: [
+			{ name: 'pivotalWebhookApi', required: true, testedBy: 'pivotalSigningSecretTest' },
+		],
 		webhooks: [
 			{
 				name: 'default',
@@ -220,12 +222,10 @@ export class PivotalTrigger implements INodeType {
 					message: `cannot read the node's configuration: ${(error as Error).message}`,
 				},
 			]);
-			res
-				.status(500)
-				.json({
-					status: 'misconfigured',
-					message: 'The trigger is misconfigured; see the n8n log',
-				});
+			res.status(500).json({
+				status: 'misconfigured',
+				message: 'The trigger is misconfigured; see the n8n log',
+			});
 			return { noWebhookResponse: true };
 		}
 

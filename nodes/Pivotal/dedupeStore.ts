@@ -55,6 +55,7 @@ export class DedupeLedger {
 	private readonly index = new Map<string, number>();
 	private revision = 0;
 	private warnedNearCap = false;
+	private evictionWarnedAt = Number.NEGATIVE_INFINITY;
 
 	constructor(private readonly writerId: string) {}
 
@@ -134,6 +135,13 @@ export class DedupeLedger {
 		const nearCap = isNearCap && !this.warnedNearCap;
 		this.warnedNearCap = isNearCap;
 		return { expired, evicted, nearCap };
+	}
+
+	/** At the cap every delivery evicts, so eviction is reported at most once an hour. */
+	evictionWarningDue(nowSeconds: number): boolean {
+		if (nowSeconds - this.evictionWarnedAt < BUCKET_SECONDS) return false;
+		this.evictionWarnedAt = nowSeconds;
+		return true;
 	}
 
 	snapshot(): StoredDedupeState {

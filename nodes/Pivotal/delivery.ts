@@ -102,19 +102,23 @@ function recordOnce(
 		const { problem } = ledger.absorb(dedupe.stored);
 		if (problem) log.push({ level: 'warn', message: `${problem}; it will be rewritten` });
 	}
-	const pruned = ledger.prune(nowSeconds, limits);
-	if (pruned.evicted > 0) {
-		log.push({
-			level: 'warn',
-			message: `dedupe store is at its cap of ${limits.maxIds} ids: dropped the ${pruned.evicted} oldest before their retention ended; raise Max Stored Event IDs`,
-		});
-	} else if (pruned.nearCap) {
+	// Expired ids go before the check, so an id older than the retention counts as new again.
+	const beforeAdd = ledger.prune(nowSeconds, limits);
+	if (!ledger.add(eventId, nowSeconds)) return false;
+	const afterAdd = ledger.prune(nowSeconds, limits);
+	const evicted = beforeAdd.evicted + afterAdd.evicted;
+	if (evicted > 0) {
+		if (ledger.evictionWarningDue(nowSeconds))
+			log.push({
+				level: 'warn',
+				message: `dedupe store is at its cap of ${limits.maxIds} ids: dropping the oldest before their retention ends (${evicted} now); raise Max Stored Event IDs`,
+			});
+	} else if (beforeAdd.nearCap || afterAdd.nearCap) {
 		log.push({
 			level: 'warn',
 			message: `dedupe store holds ${ledger.size} of at most ${limits.maxIds} ids: at the cap the oldest ids are dropped before their retention ends`,
 		});
 	}
-	if (!ledger.add(eventId, nowSeconds)) return false;
 	dedupe.save(ledger.snapshot());
 	return true;
 }

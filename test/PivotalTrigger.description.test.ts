@@ -1,0 +1,109 @@
+import {
+	NodeOperationError,
+	type ICredentialTestFunctions,
+	type ICredentialsDecrypted,
+	type IHookFunctions,
+} from 'n8n-workflow';
+
+import { PivotalWebhookApi } from '../credentials/PivotalWebhookApi.credentials';
+import { PivotalTrigger } from '../nodes/Pivotal/PivotalTrigger.node';
+import codex from '../nodes/Pivotal/PivotalTrigger.node.json';
+import { newSecret } from './helpers/signing';
+
+const trigger = new PivotalTrigger();
+
+function credentialTest(data: Record<string, unknown>) {
+	const credential = {
+		id: '1',
+		name: 'Pivotal',
+		type: 'pivotalWebhookApi',
+		data,
+	} as ICredentialsDecrypted;
+	return trigger.methods.credentialTest.pivotalSigningSecretTest.call(
+		{} as ICredentialTestFunctions,
+		credential,
+	);
+}
+
+function hooks(credentials: Record<string, unknown>, events: unknown) {
+	return {
+		getCredentials: async () => credentials,
+		getNodeParameter: () => events,
+		getNode: () => ({ name: 'Pivotal Trigger' }),
+	} as unknown as IHookFunctions;
+}
+
+describe('Pivotal Trigger description', () => {
+	it('follows n8n naming conventions for the node, its credential and its codex', () => {
+		const { description } = trigger;
+		expect(description).toMatchObject({
+			name: 'pivotalTrigger',
+			displayName: 'Pivotal Trigger',
+			version: 1,
+			group: ['trigger'],
+			inputs: [],
+		});
+		expect(description.webhooks).toEqual([
+			expect.objectContaining({ httpMethod: 'POST', name: 'default' }),
+		]);
+		expect(description.credentials).toEqual([
+			expect.objectContaining({ name: 'pivotalWebhookApi', required: true }),
+		]);
+		expect(codex.node).toBe('n8n-nodes-pivotal.pivotalTrigger');
+		const credential = new PivotalWebhookApi();
+		expect(credential.name).toBe('pivotalWebhookApi');
+		expect(
+			credential.properties.map(({ name, typeOptions }) => [name, typeOptions?.password]),
+		).toEqual([
+			['signingSecret', true],
+			['previousSigningSecret', true],
+		]);
+	});
+});
+
+describe('credential test', () => {
+	it('passes a well-formed secret', async () => {
+		expect(await credentialTest({ signingSecret: newSecret() })).toEqual({
+			status: 'OK',
+			message: 'The signing secret is well-formed',
+		});
+	});
+
+	it('explains a malformed secret', async () => {
+		const result = await credentialTest({ signingSecret: 'whsec_abc' });
+		expect(result).toEqual({ status: 'Error', message: expect.stringContaining('24 to 64 bytes') });
+	});
+
+	it('explains a malformed previous secret', async () => {
+		const result = await credentialTest({
+			signingSecret: newSecret(),
+			previousSigningSecret: 'nope!',
+		});
+		expect(result).toEqual({
+			status: 'Error',
+			message: expect.stringMatching(/^Previous secret: .*not valid/),
+		});
+	});
+});
+
+describe('activation', () => {
+	const { checkExists, create, delete: remove } = trigger.webhookMethods.default;
+
+	it('always runs create, which accepts a good configuration', async () => {
+		expect(await checkExists.call(hooks({}, '*'))).toBe(false);
+		expect(await create.call(hooks({ signingSecret: newSecret() }, 'invoice.*'))).toBe(true);
+		expect(await remove.call(hooks({}, '*'))).toBe(true);
+	});
+
+	it('refuses to activate with a malformed secret, saying why', async () => {
+		const activation = create.call(hooks({ signingSecret: '' }, '*'));
+		await expect(activation).rejects.toThrow(NodeOperationError);
+		await expect(activation).rejects.toThrow('The signing secret is empty');
+	});
+
+	it('refuses to activate with an empty events field, saying why', async () => {
+		await expect(create.call(hooks({ signingSecret: newSecret() }, ' '))).rejects.toThrow(
+			/Events is empty/,
+		);
+	});
+});

@@ -1,0 +1,231 @@
+import { newSecret, sampleEvent, signDelivery } from './helpers/signing';
+import { logged, newInstance, serve, type Instance } from './helpers/webhookContext';
+
+function delivery(
+	instance: Instance,
+	event: object | string,
+	extra: { messageId?: string; secret?: string } = {},
+) {
+	const body = typeof event === 'string' ? event : JSON.stringify(event);
+	return signDelivery(body, {
+		secret: extra.secret ?? (instance.credentials.signingSecret as string),
+		messageId: extra.messageId,
+	});
+}
+
+function executions(result: { workflowData?: unknown[][] }) {
+	return result.workflowData ? result.workflowData[0].length : 0;
+}
+
+beforeEach(() => {
+	logged.length = 0;
+});
+
+describe("PivotalTrigger.webhook() in n8n-core's WebhookContext", () => {
+	it('answers 200 itself and starts one execution carrying the envelope as sent', async () => {
+		const instance = newInstance({ signingSecret: newSecret() });
+		const event = { ...sampleEvent(), livemode: false, api_version: '2026-01-01' };
+		const { result, response } = await serve(instance, delivery(instance, event));
+		expect(response).toEqual({ statusCode: 200, body: { status: 'accepted' } });
+		expect(result.noWebhookResponse).toBe(true);
+		expect(result.workflowData).toEqual([[{ json: event }]]);
+	});
+
+	it('reads the raw body when n8n has not pre-read it (e.g. application/octet-stream)', async () => {
+		const instance = newInstance({ signingSecret: newSecret() });
+		const signed = delivery(instance, sampleEvent());
+		const { response, result } = await serve(instance, { ...signed, bodyPreRead: false });
+		expect(response.statusCode).toBe(200);
+		expect(executions(result)).toBe(1);
+	});
+
+	it('accepts a body whose bytes differ from its re-stringified form', async () => {
+		const instance = newInstance({ signingSecret: newSecret() });
+		const body =
+			'{ "id" : "evt_ws", "type":"invoice.paid", "data":{"object":{"amount":1.50,"name":"Zoë 😀"}} }';
+		const { response, result } = await serve(instance, delivery(instance, body));
+		expect(response.statusCode).toBe(200);
+		expect(result.workflowData?.[0][0].json).toEqual(JSON.parse(body));
+	});
+
+	it('rejects a body re-stringified by a proxy with 401, no execution and nothing stored', async () => {
+		const instance = newInstance({ signingSecret: newSecret() });
+		const body = '{"id":"evt_proxy", "type":"invoice.paid","data":{"object":{"amount":1.50}}}';
+		const signed = delivery(instance, body);
+		const reStringified = Buffer.from(JSON.stringify(JSON.parse(body)));
+		const { response, result } = await serve(instance, { ...signed, body: reStringified });
+		expect(response).toEqual({
+			statusCode: 401,
+			body: { status: 'rejected', message: 'Webhook signature verification failed' },
+		});
+		expect(result).toEqual({ noWebhookResponse: true });
+		expect(instance.database.staticData).toEqual({});
+		expect(logged).toContainEqual({
+			level: 'warn',
+			message: expect.stringContaining('no signature matches'),
+		});
+	});
+
+	it('rejects a forged delivery without leaking the secret or the reason to the sender', async () => {
+		const secret = newSecret();
+		const instance = newInstance({ signingSecret: secret });
+		const forged = delivery(instance, sampleEvent(), { secret: newSecret() });
+		const { response } = await serve(instance, forged);
+		expect(response.statusCode).toBe(401);
+		expect(JSON.stringify(response.body)).not.toMatch(/secret|match/i);
+		expect(JSON.stringify(logged)).not.toContain(secret.slice(6));
+	});
+
+	it('rejects every delivery when the configured secret is malformed, and logs why', async () => {
+		const instance = newInstance({ signingSecret: 'whsec_tooshort' });
+		const signed = signDelivery(JSON.stringify(sampleEvent()), { secret: newSecret() });
+		const { response, result } = await serve(instance, signed);
+		expect(response.statusCode).toBe(401);
+		expect(executions(result)).toBe(0);
+		expect(logged).toContainEqual({
+			level: 'error',
+			message: expect.stringContaining('Signing Secret: The signing secret'),
+		});
+	});
+
+	it('accepts a delivery signed with the previous secret during a rotation', async () => {
+		const previous = newSecret();
+		const instance = newInstance({ signingSecret: newSecret(), previousSigningSecret: previous });
+		const { response } = await serve(
+			instance,
+			delivery(instance, sampleEvent(), { secret: previous }),
+		);
+		expect(response.statusCode).toBe(200);
+	});
+
+	it('answers 400 to a signed body that is not a JSON object, with no execution', async () => {
+		const instance = newInstance({ signingSecret: newSecret() });
+		for (const body of ['[1,2]', 'not json', '"text"', '']) {
+			const { response, result } = await serve(instance, delivery(instance, body));
+			expect(response).toEqual({
+				statusCode: 400,
+				body: { status: 'invalid', message: 'Body must be a JSON object' },
+			});
+			expect(executions(result)).toBe(0);
+		}
+		expect(instance.database.staticData).toEqual({});
+	});
+
+	it('acknowledges a sequential duplicate with 200 and starts nothing', async () => {
+		const instance = newInstance({ signingSecret: newSecret() });
+		const event = sampleEvent();
+		const first = await serve(instance, delivery(instance, event));
+		const retry = await serve(instance, delivery(instance, event));
+		expect(executions(first.result)).toBe(1);
+		expect(retry.response).toEqual({ statusCode: 200, body: { status: 'duplicate' } });
+		expect(executions(retry.result)).toBe(0);
+	});
+
+	it('dedupes by the message id header when the body has no id', async () => {
+		const instance = newInstance({ signingSecret: newSecret() });
+		const { type, data } = sampleEvent();
+		const withoutId = { type, data };
+		const first = await serve(instance, delivery(instance, withoutId, { messageId: 'msg_same' }));
+		const retry = await serve(instance, delivery(instance, withoutId, { messageId: 'msg_same' }));
+		const other = await serve(instance, delivery(instance, withoutId, { messageId: 'msg_other' }));
+		expect([first, retry, other].map(({ result }) => executions(result))).toEqual([1, 0, 1]);
+	});
+
+	it('starts exactly one execution for 20 parallel copies of one new id', async () => {
+		const instance = newInstance({ signingSecret: newSecret() });
+		const event = sampleEvent();
+		const outcomes = await Promise.all(
+			Array.from({ length: 20 }, () => serve(instance, delivery(instance, event))),
+		);
+		expect(outcomes.reduce((sum, { result }) => sum + executions(result), 0)).toBe(1);
+		expect(outcomes.every(({ response }) => response.statusCode === 200)).toBe(true);
+	});
+
+	it('keeps all of 30 parallel distinct ids in static data, though n8n saves it last-writer-wins', async () => {
+		const instance = newInstance({ signingSecret: newSecret() });
+		const events = Array.from({ length: 30 }, () => sampleEvent());
+		const outcomes = await Promise.all(
+			events.map((event) => serve(instance, delivery(instance, event))),
+		);
+		expect(outcomes.reduce((sum, { result }) => sum + executions(result), 0)).toBe(30);
+		// What a restarted n8n would read: a fresh instance of the process sees only the database.
+		jest.resetModules();
+		const restarted = (await import(
+			'./helpers/webhookContext'
+		)) as typeof import('./helpers/webhookContext');
+		const resent = await Promise.all(
+			events.map((event) => restarted.serve(instance, delivery(instance, event))),
+		);
+		expect(resent.map(({ response }) => response.body)).toEqual(
+			events.map(() => ({ status: 'duplicate' })),
+		);
+	});
+
+	it('still dedupes after a restart and after the node is renamed', async () => {
+		const instance = newInstance({ signingSecret: newSecret() });
+		const event = sampleEvent();
+		await serve(instance, delivery(instance, event));
+		jest.resetModules();
+		const restarted = (await import(
+			'./helpers/webhookContext'
+		)) as typeof import('./helpers/webhookContext');
+		instance.nodeName = 'Invoices from Pivotal';
+		const retry = await restarted.serve(instance, delivery(instance, event));
+		expect(retry.response.body).toEqual({ status: 'duplicate' });
+	});
+
+	it('ignores an event type outside the events filter with 200 and records nothing', async () => {
+		const instance = newInstance({ signingSecret: newSecret() }, { events: 'invoice.*' });
+		const ignored = await serve(
+			instance,
+			delivery(instance, sampleEvent({ type: 'customer.created' })),
+		);
+		const selected = await serve(
+			instance,
+			delivery(instance, sampleEvent({ type: 'invoice.voided' })),
+		);
+		expect(ignored.response).toEqual({ statusCode: 200, body: { status: 'ignored' } });
+		expect(executions(ignored.result)).toBe(0);
+		expect(executions(selected.result)).toBe(1);
+	});
+
+	it('outputs only data.object with delivery metadata when the options say so', async () => {
+		const instance = newInstance(
+			{ signingSecret: newSecret() },
+			{ events: '*', options: { output: 'object', includeDeliveryMetadata: true } },
+		);
+		const event = sampleEvent();
+		const signed = delivery(instance, event, { messageId: 'msg_meta' });
+		const { result } = await serve(instance, signed);
+		expect(result.workflowData?.[0][0].json).toEqual({
+			...event.data.object,
+			_delivery: {
+				messageId: 'msg_meta',
+				signedAt: new Date(Number(signed.headers['svix-timestamp']) * 1000).toISOString(),
+				receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+			},
+		});
+	});
+
+	it('on a test-URL run delivers every copy and leaves the production store untouched', async () => {
+		const instance = newInstance({ signingSecret: newSecret() });
+		const event = sampleEvent();
+		const first = await serve(instance, delivery(instance, event), 'manual');
+		const again = await serve(instance, delivery(instance, event), 'manual');
+		expect([executions(first.result), executions(again.result)]).toEqual([1, 1]);
+		const production = await serve(instance, delivery(instance, event));
+		expect(executions(production.result)).toBe(1);
+	});
+
+	it('answers 500 (so Pivotal retries) when the events field is empty', async () => {
+		const instance = newInstance({ signingSecret: newSecret() }, { events: ' , ' });
+		const { response, result } = await serve(instance, delivery(instance, sampleEvent()));
+		expect(response.statusCode).toBe(500);
+		expect(executions(result)).toBe(0);
+		expect(instance.database.staticData).toEqual({});
+		expect(logged).toContainEqual({
+			level: 'error',
+			message: expect.stringContaining('Events is empty'),
+		});
+	});
+});

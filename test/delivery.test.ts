@@ -1,0 +1,136 @@
+import { DedupeLedger, type StoredDedupeState } from '../nodes/Pivotal/dedupeStore';
+import {
+	receiveDelivery,
+	type DeliveryRequest,
+	type DeliverySettings,
+} from '../nodes/Pivotal/delivery';
+import { newSecret, sampleEvent, signDelivery } from './helpers/signing';
+
+const SETTINGS: DeliverySettings = {
+	toleranceSeconds: 300,
+	retentionSeconds: 7 * 86_400,
+	maxIds: 1000,
+	output: 'event',
+	includeDeliveryMetadata: false,
+};
+
+function request(overrides: Partial<DeliveryRequest> & { event?: object; secret?: string } = {}) {
+	const secret = overrides.secret ?? newSecret();
+	const nowMs = overrides.nowMs ?? Date.now();
+	const signed = signDelivery(JSON.stringify(overrides.event ?? sampleEvent()), {
+		secret,
+		timestampSeconds: Math.floor(nowMs / 1000),
+	});
+	return {
+		rawBody: signed.body,
+		headers: signed.headers,
+		signingSecret: secret,
+		previousSigningSecret: '',
+		events: '*',
+		settings: SETTINGS,
+		...overrides,
+		nowMs,
+	};
+}
+
+function store(stored: unknown = undefined) {
+	const saved: StoredDedupeState[] = [];
+	return {
+		saved,
+		access: {
+			ledger: new DedupeLedger('test'),
+			stored,
+			save: (state: StoredDedupeState) => saved.push(state),
+		},
+	};
+}
+
+describe('receiveDelivery', () => {
+	it('saves the ledger into static data once per new event and not for a duplicate', () => {
+		const { saved, access } = store();
+		const secret = newSecret();
+		const event = sampleEvent();
+		expect(receiveDelivery(request({ secret, event, dedupe: access })).body.status).toBe(
+			'accepted',
+		);
+		expect(receiveDelivery(request({ secret, event, dedupe: access })).body.status).toBe(
+			'duplicate',
+		);
+		expect(saved).toHaveLength(1);
+		expect(saved[0]).toMatchObject({ v: 1, rev: 'test.1' });
+	});
+
+	it('rewrites an unreadable store instead of losing the delivery, and logs it', () => {
+		const { saved, access } = store({ v: 1, rev: 'other.3', buckets: 'garbage' });
+		const outcome = receiveDelivery(request({ dedupe: access }));
+		expect(outcome.body.status).toBe('accepted');
+		expect(outcome.item).toBeDefined();
+		expect(saved).toHaveLength(1);
+		expect(outcome.log).toContainEqual({
+			level: 'warn',
+			message: expect.stringContaining('it will be rewritten'),
+		});
+	});
+
+	it('keeps its cap, warning at most once an hour while it drops ids early', () => {
+		const { access } = store();
+		const nowMs = Date.now();
+		for (let i = 0; i < 1000; i++) access.ledger.add(`evt_old_${i}`, Math.floor(nowMs / 1000) - 60);
+		const capWarnings = (outcome: ReturnType<typeof receiveDelivery>) =>
+			outcome.log.filter(({ message }) => message.includes('at its cap of 1000 ids')).length;
+		const first = receiveDelivery(request({ dedupe: access, nowMs }));
+		expect(first.body.status).toBe('accepted');
+		expect(capWarnings(first)).toBe(1);
+		expect(access.ledger.size).toBe(1000);
+		expect(access.ledger.has('evt_old_0')).toBe(false);
+		expect(capWarnings(receiveDelivery(request({ dedupe: access, nowMs: nowMs + 1000 })))).toBe(0);
+		expect(
+			capWarnings(receiveDelivery(request({ dedupe: access, nowMs: nowMs + 3_600_000 }))),
+		).toBe(1);
+		expect(access.ledger.size).toBe(1000);
+	});
+
+	it('emits the whole event when "Only Data Object" is chosen but the event has none', () => {
+		const event = { id: 'evt_1', type: 'ping' };
+		const outcome = receiveDelivery(
+			request({ event, settings: { ...SETTINGS, output: 'object' } }),
+		);
+		expect(outcome.item).toEqual(event);
+		expect(outcome.log).toContainEqual({
+			level: 'warn',
+			message: 'event has no data.object: emitting the whole event',
+		});
+	});
+
+	it('uses a numeric envelope id as the dedupe key', () => {
+		const { access } = store();
+		const secret = newSecret();
+		const event = { ...sampleEvent(), id: 12345 };
+		receiveDelivery(request({ secret, event, dedupe: access }));
+		expect(access.ledger.has('12345')).toBe(true);
+	});
+
+	it('logs a malformed previous secret but still verifies with the current one', () => {
+		const secret = newSecret();
+		const outcome = receiveDelivery(request({ secret, previousSigningSecret: 'whsec_short' }));
+		expect(outcome.body.status).toBe('accepted');
+		expect(outcome.log).toContainEqual({
+			level: 'error',
+			message: expect.stringContaining('Previous Signing Secret'),
+		});
+	});
+
+	it.each([
+		['stale', -400, 'old'],
+		['future', 400, 'in the future'],
+	])('rejects a %s delivery with 401 and records nothing', (_label, shiftSeconds, words) => {
+		const { saved, access } = store();
+		const signedNow = request({ dedupe: access });
+		const outcome = receiveDelivery({ ...signedNow, nowMs: signedNow.nowMs - shiftSeconds * 1000 });
+		expect(outcome.httpStatus).toBe(401);
+		expect(outcome.item).toBeUndefined();
+		expect(saved).toHaveLength(0);
+		expect(access.ledger.size).toBe(0);
+		expect(outcome.log).toContainEqual({ level: 'warn', message: expect.stringContaining(words) });
+	});
+});
