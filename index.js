@@ -1,3 +1,3 @@
-// n8n loads the node and the credential listed under "n8n" in package.json, not this file.
-// It stays so that requiring a checkout of the package resolves; it exports nothing.
-module.exports = {};
+// The n8n starter layout keeps this file at the root. n8n loads what package.json lists under
+// "n8n", and the published entry point ("main") is the built node in dist/.
+module.exports = require('./dist/nodes/Pivotal/PivotalTrigger.node.js');
