@@ -33,16 +33,21 @@ function request(overrides: Partial<DeliveryRequest> & { event?: object; secret?
 	};
 }
 
-function store(stored: unknown = undefined) {
+function persisted(state: StoredDedupeState): unknown {
+	return JSON.parse(JSON.stringify(state));
+}
+
+/** A dedupe store over a one-row "database": each request reads what the last save wrote. */
+function store(initial: unknown = undefined) {
 	const saved: StoredDedupeState[] = [];
-	return {
-		saved,
-		access: {
-			ledger: new DedupeLedger('test'),
-			stored,
-			save: (state: StoredDedupeState) => saved.push(state),
+	const access = {
+		ledger: new DedupeLedger('test'),
+		get stored() {
+			return saved.length > 0 ? persisted(saved[saved.length - 1]) : initial;
 		},
+		save: (state: StoredDedupeState) => saved.push(state),
 	};
+	return { saved, access };
 }
 
 describe('receiveDelivery', () => {
@@ -58,6 +63,23 @@ describe('receiveDelivery', () => {
 		);
 		expect(saved).toHaveLength(1);
 		expect(saved[0]).toMatchObject({ v: 1, rev: 'test.1' });
+	});
+
+	it('brings a lagging database up to date when a duplicate arrives, and only then', () => {
+		const { saved, access } = store();
+		const secret = newSecret();
+		const [first, second] = [sampleEvent(), sampleEvent()];
+		receiveDelivery(request({ secret, event: first, dedupe: access }));
+		receiveDelivery(request({ secret, event: second, dedupe: access }));
+		// The database kept the first snapshot: n8n's save of the second landed before it.
+		const lagging = { ledger: access.ledger, save: access.save, stored: persisted(saved[0]) };
+		expect(receiveDelivery(request({ secret, event: first, dedupe: lagging })).body.status).toBe(
+			'duplicate',
+		);
+		expect(saved).toHaveLength(3);
+		expect(new DedupeLedger('restarted').absorb(persisted(saved[2]))).toEqual({ absorbed: 2 });
+		receiveDelivery(request({ secret, event: second, dedupe: access }));
+		expect(saved).toHaveLength(3);
 	});
 
 	it('rewrites an unreadable store instead of losing the delivery, and logs it', () => {

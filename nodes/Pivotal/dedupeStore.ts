@@ -82,6 +82,11 @@ export class DedupeLedger {
 		return Number.isInteger(counter) && counter <= this.revision;
 	}
 
+	/** True when static data holds this ledger's newest write, so saving again would change nothing. */
+	isLatest(rev: unknown): boolean {
+		return rev === `${this.writerId}.${this.revision}`;
+	}
+
 	/** Merges ids from stored state (another process's, or this one's before a restart). */
 	absorb(stored: unknown): AbsorbResult {
 		if (stored === undefined || stored === null) return { absorbed: 0 };

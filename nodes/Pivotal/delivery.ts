@@ -98,13 +98,19 @@ function recordOnce(
 	log: LogLine[],
 ): boolean {
 	const { ledger } = dedupe;
-	if (!ledger.wrote((dedupe.stored as { rev?: unknown } | undefined)?.rev)) {
+	const storedRev = (dedupe.stored as { rev?: unknown } | undefined)?.rev;
+	if (!ledger.wrote(storedRev)) {
 		const { problem } = ledger.absorb(dedupe.stored);
 		if (problem) log.push({ level: 'warn', message: `${problem}; it will be rewritten` });
 	}
 	// Expired ids go before the check, so an id older than the retention counts as new again.
 	const beforeAdd = ledger.prune(nowSeconds, limits);
-	if (!ledger.add(eventId, nowSeconds)) return false;
+	if (!ledger.add(eventId, nowSeconds)) {
+		// n8n saves parallel requests' static data last-writer-wins, so the database can hold an
+		// older snapshot than this process knows; a retry is the moment to bring it up to date.
+		if (!ledger.isLatest(storedRev)) dedupe.save(ledger.snapshot());
+		return false;
+	}
 	const afterAdd = ledger.prune(nowSeconds, limits);
 	const evicted = beforeAdd.evicted + afterAdd.evicted;
 	if (evicted > 0) {

@@ -1,0 +1,131 @@
+'use strict';
+
+const path = require('node:path');
+
+const { N8nClient } = require('../../scripts/lib/api');
+const { N8nInstance, freePort } = require('../../scripts/lib/n8n');
+const { installCommunityPackage } = require('../../scripts/lib/package');
+const { ensureInstalled, runtimeFor } = require('../../scripts/lib/runtimes');
+const { newSecret, postDelivery, signDelivery } = require('../../scripts/lib/signing');
+const { sleep } = require('../../scripts/lib/util');
+const {
+	CREDENTIAL_TYPE,
+	pivotalWorkflow,
+	waitUntilLive,
+	webhookUrls,
+} = require('../../scripts/lib/workflows');
+
+const OWNER = { email: 'owner@example.com', password: 'Pivotal-e2e-1' };
+/** How long the execution count must stay unchanged before a scenario trusts it. */
+const QUIET_MS = Number(process.env.N8N_E2E_QUIET_MS || 1500);
+const POLL_MS = 250;
+
+/**
+ * One n8n release with the packed package installed as a community package, an owner, an API
+ * key, one credential (current + previous secret) and two active workflows:
+ * `main` (events `*`) and `invoices` (events `invoice.*`).
+ */
+class E2eContext {
+	constructor({ major, tarball, workDir, log }) {
+		this.runtime = runtimeFor(major);
+		this.tarball = tarball;
+		this.userFolder = path.join(workDir, `n8n-${this.runtime.version}`);
+		this.log = log;
+		this.secret = newSecret();
+		this.previousSecret = newSecret(24);
+		/** Event ids the main workflow accepted in production, for the restart scenario. */
+		this.acceptedIds = [];
+	}
+
+	get label() {
+		return `n8n ${this.runtime.version}`;
+	}
+
+	async setUp() {
+		ensureInstalled(this.runtime.major, this.log);
+		installCommunityPackage(this.userFolder, this.tarball);
+		this.instance = new N8nInstance({
+			runtime: this.runtime,
+			userFolder: this.userFolder,
+			port: await freePort(),
+			brokerPort: await freePort(),
+			logFile: path.join(this.userFolder, 'n8n.log'),
+		});
+		const started = Date.now();
+		await this.instance.start();
+		this.log(`${this.label} ready in ${Date.now() - started} ms (log: ${this.instance.logFile})`);
+
+		this.client = new N8nClient(this.instance.baseUrl);
+		await this.client.setupOwner(OWNER);
+		await this.client.createApiKey();
+		this.credential = await this.client.createCredential({
+			name: 'Pivotal (e2e)',
+			type: CREDENTIAL_TYPE,
+			data: { signingSecret: this.secret, previousSigningSecret: this.previousSecret },
+		});
+		this.main = await this.addWorkflow('Pivotal e2e: all events', '*');
+		this.invoices = await this.addWorkflow('Pivotal e2e: invoice events', 'invoice.*');
+	}
+
+	async addWorkflow(name, events) {
+		const created = await this.client.createWorkflow(
+			pivotalWorkflow({ name, credential: this.credential, events }),
+		);
+		const activated = await this.client.activateWorkflow(created.id);
+		if (!activated.active) throw new Error(`workflow ${created.id} did not activate`);
+		const webhookId = created.nodes[0].webhookId;
+		const workflow = {
+			id: created.id,
+			webhookId,
+			urls: webhookUrls(this.instance.baseUrl, webhookId),
+		};
+		await waitUntilLive(workflow.urls.production);
+		return workflow;
+	}
+
+	async restart() {
+		await this.instance.restart();
+		await waitUntilLive(this.main.urls.production);
+		await waitUntilLive(this.invoices.urls.production);
+	}
+
+	async tearDown() {
+		if (this.instance) await this.instance.stop();
+	}
+
+	/** Signs with the current secret unless told otherwise and posts to the main workflow. */
+	async send(body, { url = this.main.urls.production, ...signing } = {}) {
+		return await postDelivery(url, signDelivery(body, { secret: this.secret, ...signing }));
+	}
+
+	async executionIds(workflow) {
+		const list = await this.client.listExecutions(workflow.id, { includeData: false });
+		return list.map((execution) => execution.id);
+	}
+
+	/**
+	 * Runs `act`, then waits until the workflow's finished executions stop changing (n8n 2.x may
+	 * finish a run a little after the 200) and returns the new ones with their data.
+	 * Waits at least QUIET_MS even when none is expected, so a late one would be seen.
+	 */
+	async observe(workflow, act, { atLeast = 0, timeoutMs = 30_000 } = {}) {
+		const before = new Set(await this.executionIds(workflow));
+		const result = await act();
+		const deadline = Date.now() + timeoutMs;
+		let fresh = [];
+		let stableSince = Date.now();
+		for (;;) {
+			const now = (await this.executionIds(workflow)).filter((id) => !before.has(id));
+			if (now.length !== fresh.length) stableSince = Date.now();
+			fresh = now;
+			const quiet = Date.now() - stableSince >= QUIET_MS;
+			if ((quiet && fresh.length >= atLeast) || Date.now() > deadline) break;
+			await sleep(POLL_MS);
+		}
+		const executions = [];
+		for (const id of fresh) executions.push(await this.client.getExecution(id));
+		return { result, executions };
+	}
+}
+
+module.exports = { E2eContext, OWNER };

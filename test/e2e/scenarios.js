@@ -1,0 +1,338 @@
+'use strict';
+
+const assert = require('node:assert/strict');
+
+const {
+	newEventId,
+	newMessageId,
+	newSecret,
+	postDelivery,
+	sampleEvent,
+	signDelivery,
+} = require('../../scripts/lib/signing');
+const { TRIGGER_NAME, triggerOutput } = require('../../scripts/lib/workflows');
+
+const now = () => Math.floor(Date.now() / 1000);
+
+function assertAnswer(response, status, bodyStatus, what = 'delivery') {
+	assert.equal(
+		response.status,
+		status,
+		`${what}: expected HTTP ${status}, got ${response.status} ${response.text.slice(0, 300)}`,
+	);
+	assert.equal(response.json?.status, bodyStatus, `${what}: body ${response.text.slice(0, 300)}`);
+}
+
+function sample(list, max = 8) {
+	return list.length > max ? `${list.slice(0, max).join(', ')}, …` : list.join(', ');
+}
+
+function assertExecutions(executions, count, what) {
+	const ids = executions.map((execution) => triggerOutput(execution)?.id ?? '(no trigger output)');
+	assert.equal(
+		executions.length,
+		count,
+		`${what}: expected ${count} new execution(s), found ${executions.length} [${sample(ids)}]`,
+	);
+}
+
+/** The one new execution carries exactly the event that was sent and ran the whole workflow. */
+function assertCarries(execution, event, mode = 'webhook') {
+	assert.equal(execution.mode, mode, 'execution mode');
+	assert.equal(execution.status, 'success', `execution ${execution.id} status`);
+	assert.deepEqual(triggerOutput(execution), event, 'the trigger output is the envelope');
+	assert.ok(execution.data.resultData.runData['Show Event'], 'the node after the trigger ran');
+}
+
+function countBy(responses) {
+	const counts = {};
+	for (const response of responses) {
+		const key = `${response.status} ${response.json?.status ?? response.text.slice(0, 60)}`;
+		counts[key] = (counts[key] ?? 0) + 1;
+	}
+	return counts;
+}
+
+/** @type {Array<{ name: string, run: (ctx: import('./context').E2eContext) => Promise<void> }>} */
+const scenarios = [
+	{
+		name: 'a valid delivery starts exactly one execution carrying the envelope',
+		async run(ctx) {
+			const event = sampleEvent();
+			const { result, executions } = await ctx.observe(ctx.main, () => ctx.send(event), {
+				atLeast: 1,
+			});
+			assertAnswer(result, 200, 'accepted');
+			assertExecutions(executions, 1, 'valid delivery');
+			assertCarries(executions[0], event);
+			ctx.acceptedIds.push(event.id);
+		},
+	},
+	{
+		name: 'a body whose bytes differ from its re-serialised form is accepted',
+		async run(ctx) {
+			const id = newEventId();
+			// Spacing, a trailing zero, raw UTF-8 and \u escapes: all lost by JSON.stringify(JSON.parse()).
+			const raw =
+				`{ "id" : "${id}",\n  "type":"invoice.paid" , "data": { "object" : ` +
+				'{ "amount" : 1.50, "name": "Zoë ☃ 🧾", "note": "\\u00e9t\\u00e9" } } }';
+			const bytes = Buffer.from(raw, 'utf8');
+			assert.notDeepEqual(
+				Buffer.from(JSON.stringify(JSON.parse(raw))),
+				bytes,
+				'precondition: the body is not in canonical form',
+			);
+			const { result, executions } = await ctx.observe(ctx.main, () => ctx.send(bytes), {
+				atLeast: 1,
+			});
+			assertAnswer(result, 200, 'accepted');
+			assertExecutions(executions, 1, 'non-canonical body');
+			assertCarries(executions[0], JSON.parse(raw));
+			const object = triggerOutput(executions[0]).data.object;
+			assert.equal(object.amount, 1.5);
+			assert.equal(object.name, 'Zoë ☃ 🧾');
+			assert.equal(object.note, 'été');
+			ctx.acceptedIds.push(id);
+		},
+	},
+	{
+		name: 'a tampered body is rejected with 401 and starts nothing',
+		async run(ctx) {
+			const event = sampleEvent();
+			const signed = signDelivery(event, { secret: ctx.secret });
+			const tampered = Buffer.from(signed.body.toString('utf8').replace('4200', '4201'), 'utf8');
+			assert.notDeepEqual(tampered, signed.body, 'precondition: the body was changed');
+			const { result, executions } = await ctx.observe(ctx.main, () =>
+				postDelivery(ctx.main.urls.production, { ...signed, body: tampered }),
+			);
+			assertAnswer(result, 401, 'rejected');
+			assertExecutions(executions, 0, 'tampered body');
+		},
+	},
+	{
+		name: 'a delivery signed with another secret is rejected with 401',
+		async run(ctx) {
+			const { result, executions } = await ctx.observe(ctx.main, () =>
+				ctx.send(sampleEvent(), { secret: newSecret() }),
+			);
+			assertAnswer(result, 401, 'rejected');
+			assertExecutions(executions, 0, 'wrong secret');
+		},
+	},
+	{
+		name: 'stale and future timestamps are rejected; one inside the tolerance is accepted',
+		async run(ctx) {
+			const inside = sampleEvent();
+			const { result, executions } = await ctx.observe(
+				ctx.main,
+				async () => ({
+					stale: await ctx.send(sampleEvent(), { timestampSeconds: now() - 600 }),
+					future: await ctx.send(sampleEvent(), { timestampSeconds: now() + 600 }),
+					inside: await ctx.send(inside, { timestampSeconds: now() - 240 }),
+				}),
+				{ atLeast: 1 },
+			);
+			assertAnswer(result.stale, 401, 'rejected', 'signed 600 s ago');
+			assertAnswer(result.future, 401, 'rejected', 'signed 600 s ahead');
+			assertAnswer(result.inside, 200, 'accepted', 'signed 240 s ago');
+			assertExecutions(executions, 1, 'timestamps');
+			assertCarries(executions[0], inside);
+			ctx.acceptedIds.push(inside.id);
+		},
+	},
+	{
+		name: 'deliveries missing any signature header are rejected with 401',
+		async run(ctx) {
+			const { result, executions } = await ctx.observe(ctx.main, async () => {
+				const answers = {};
+				for (const missing of ['all', 'svix-id', 'svix-timestamp', 'svix-signature']) {
+					const signed = signDelivery(sampleEvent(), { secret: ctx.secret });
+					const headers =
+						missing === 'all'
+							? {}
+							: Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== missing));
+					answers[missing] = await postDelivery(ctx.main.urls.production, { ...signed, headers });
+				}
+				return answers;
+			});
+			for (const [missing, answer] of Object.entries(result)) {
+				assertAnswer(answer, 401, 'rejected', `without ${missing} header(s)`);
+			}
+			assertExecutions(executions, 0, 'missing headers');
+		},
+	},
+	{
+		name: 'a signed body that is not a JSON object gets 400 and starts nothing',
+		async run(ctx) {
+			const { result, executions } = await ctx.observe(ctx.main, async () => [
+				await ctx.send('[{"id":"evt_array","type":"invoice.paid"}]'),
+				await ctx.send('"invoice.paid"'),
+			]);
+			for (const answer of result) assertAnswer(answer, 400, 'invalid', 'non-object body');
+			assertExecutions(executions, 0, 'non-object bodies');
+		},
+	},
+	{
+		name: 'Standard Webhooks header names (webhook-id, -timestamp, -signature) are accepted',
+		async run(ctx) {
+			const event = sampleEvent();
+			const { result, executions } = await ctx.observe(
+				ctx.main,
+				() => ctx.send(event, { headerSet: 'webhook' }),
+				{ atLeast: 1 },
+			);
+			assertAnswer(result, 200, 'accepted');
+			assertExecutions(executions, 1, 'webhook-* headers');
+			assertCarries(executions[0], event);
+			ctx.acceptedIds.push(event.id);
+		},
+	},
+	{
+		name: 'a delivery signed with the previous secret is accepted during a rotation',
+		async run(ctx) {
+			const event = sampleEvent();
+			const { result, executions } = await ctx.observe(
+				ctx.main,
+				() => ctx.send(event, { secret: ctx.previousSecret }),
+				{ atLeast: 1 },
+			);
+			assertAnswer(result, 200, 'accepted');
+			assertExecutions(executions, 1, 'previous secret');
+			assertCarries(executions[0], event);
+			ctx.acceptedIds.push(event.id);
+		},
+	},
+	{
+		name: 'a sequential duplicate is acknowledged as duplicate and starts nothing more',
+		async run(ctx) {
+			const event = sampleEvent();
+			const messageId = newMessageId();
+			const { result, executions } = await ctx.observe(
+				ctx.main,
+				async () => ({
+					first: await ctx.send(event, { messageId }),
+					// A retry: same message, signed again later.
+					retry: await ctx.send(event, { messageId, timestampSeconds: now() + 1 }),
+					// The same event in another message (e.g. resent from the dashboard).
+					resent: await ctx.send(event),
+				}),
+				{ atLeast: 1 },
+			);
+			assertAnswer(result.first, 200, 'accepted', 'first delivery');
+			assertAnswer(result.retry, 200, 'duplicate', 'retry of the same message');
+			assertAnswer(result.resent, 200, 'duplicate', 'same event id, new message');
+			assertExecutions(executions, 1, 'sequential duplicates');
+			assertCarries(executions[0], event);
+			ctx.acceptedIds.push(event.id);
+		},
+	},
+	{
+		name: '20 parallel copies of one new event start exactly one execution',
+		async run(ctx) {
+			const event = sampleEvent();
+			const signed = signDelivery(event, { secret: ctx.secret });
+			const { result, executions } = await ctx.observe(
+				ctx.main,
+				() =>
+					Promise.all(
+						Array.from({ length: 20 }, () => postDelivery(ctx.main.urls.production, signed)),
+					),
+				{ atLeast: 1 },
+			);
+			assert.deepEqual(
+				countBy(result),
+				{ '200 accepted': 1, '200 duplicate': 19 },
+				'answers to 20 parallel copies',
+			);
+			assertExecutions(executions, 1, '20 parallel copies');
+			assertCarries(executions[0], event);
+			ctx.acceptedIds.push(event.id);
+		},
+	},
+	{
+		name: '30 parallel distinct events start 30 executions; resending all 30 starts none',
+		async run(ctx) {
+			const events = Array.from({ length: 30 }, () => sampleEvent());
+			const sendAll = () => Promise.all(events.map((event) => ctx.send(event)));
+			const first = await ctx.observe(ctx.main, sendAll, { atLeast: 30 });
+			assert.deepEqual(countBy(first.result), { '200 accepted': 30 }, 'answers to 30 new events');
+			assertExecutions(first.executions, 30, '30 parallel distinct events');
+			const started = new Set(first.executions.map((execution) => triggerOutput(execution)?.id));
+			const missing = events.map((event) => event.id).filter((id) => !started.has(id));
+			assert.equal(missing.length, 0, `events without an execution: ${sample(missing)}`);
+			ctx.acceptedIds.push(...events.map((event) => event.id));
+
+			const again = await ctx.observe(ctx.main, sendAll);
+			assert.deepEqual(countBy(again.result), { '200 duplicate': 30 }, 'answers to the resend');
+			assertExecutions(again.executions, 0, 'resent 30 events');
+		},
+	},
+	{
+		name: 'the events filter (invoice.*) ignores customer.created and runs invoice.paid',
+		async run(ctx) {
+			const url = ctx.invoices.urls.production;
+			const customer = sampleEvent({ type: 'customer.created' });
+			const ignored = await ctx.observe(ctx.invoices, () => ctx.send(customer, { url }));
+			assertAnswer(ignored.result, 200, 'ignored', 'customer.created');
+			assertExecutions(ignored.executions, 0, 'customer.created');
+
+			const invoice = sampleEvent({ type: 'invoice.paid' });
+			const ran = await ctx.observe(ctx.invoices, () => ctx.send(invoice, { url }), {
+				atLeast: 1,
+			});
+			assertAnswer(ran.result, 200, 'accepted', 'invoice.paid');
+			assertExecutions(ran.executions, 1, 'invoice.paid');
+			assertCarries(ran.executions[0], invoice);
+		},
+	},
+	{
+		name: 'a test-URL run ("Listen for test event") gets a signed event, without dedupe',
+		async run(ctx) {
+			const url = ctx.main.urls.test;
+			const unregistered = await ctx.send(sampleEvent(), { url });
+			assert.equal(unregistered.status, 404, 'the test URL is closed before listening');
+
+			const listening = await ctx.client.listenForTestEvent(ctx.main.id, TRIGGER_NAME);
+			assert.equal(listening.waitingForWebhook, true, `run answered ${JSON.stringify(listening)}`);
+			// An id production already processed: test runs must not be deduplicated.
+			const event = sampleEvent({ id: ctx.acceptedIds[0] });
+			const { result, executions } = await ctx.observe(ctx.main, () => ctx.send(event, { url }), {
+				atLeast: 1,
+			});
+			assertAnswer(result, 200, 'accepted', 'test-URL delivery');
+			assertExecutions(executions, 1, 'test-URL run');
+			assertCarries(executions[0], event, 'manual');
+		},
+	},
+	{
+		name: 'after an n8n restart on the same user folder, earlier ids are still deduplicated',
+		async run(ctx) {
+			assert.ok(ctx.acceptedIds.length >= 30, 'earlier scenarios accepted events to resend');
+			const started = Date.now();
+			await ctx.restart();
+			ctx.log(`${ctx.label} restarted in ${Date.now() - started} ms`);
+
+			const { result, executions } = await ctx.observe(ctx.main, () =>
+				Promise.all(ctx.acceptedIds.map((id) => ctx.send(sampleEvent({ id })))),
+			);
+			const notDuplicate = ctx.acceptedIds.filter(
+				(id, i) => result[i].json?.status !== 'duplicate',
+			);
+			assert.equal(
+				notDuplicate.length,
+				0,
+				`${notDuplicate.length} of ${ctx.acceptedIds.length} earlier ids were not deduplicated ` +
+					`after the restart (${JSON.stringify(countBy(result))}): ${sample(notDuplicate)}`,
+			);
+			assertExecutions(executions, 0, 'earlier ids after restart');
+
+			const fresh = sampleEvent();
+			const after = await ctx.observe(ctx.main, () => ctx.send(fresh), { atLeast: 1 });
+			assertAnswer(after.result, 200, 'accepted', 'a new event after the restart');
+			assertExecutions(after.executions, 1, 'new event after restart');
+			assertCarries(after.executions[0], fresh);
+		},
+	},
+];
+
+module.exports = { scenarios };
