@@ -161,6 +161,25 @@ describe("PivotalTrigger.webhook() in n8n-core's WebhookContext", () => {
 		);
 	});
 
+	it("keeps every id of a burst even when n8n's saves land in the reverse order", async () => {
+		const instance = newInstance({ signingSecret: newSecret() });
+		const events = Array.from({ length: 30 }, () => sampleEvent());
+		const outcomes = await Promise.all(
+			events.map((event) => serve(instance, delivery(instance, event), 'webhook', 'later')),
+		);
+		for (const { save } of outcomes.reverse()) save();
+		jest.resetModules();
+		const restarted = (await import(
+			'./helpers/webhookContext'
+		)) as typeof import('./helpers/webhookContext');
+		const resent = await Promise.all(
+			events.map((event) => restarted.serve(instance, delivery(instance, event))),
+		);
+		expect(resent.map(({ response }) => response.body)).toEqual(
+			events.map(() => ({ status: 'duplicate' })),
+		);
+	});
+
 	it('still dedupes after a restart and after the node is renamed', async () => {
 		const instance = newInstance({ signingSecret: newSecret() });
 		const event = sampleEvent();

@@ -42,7 +42,7 @@ describe('DedupeLedger', () => {
 		const before = new DedupeLedger('before');
 		for (let i = 0; i < 500; i++) before.add(`evt_${i}`, NOW + i * 60);
 		const after = new DedupeLedger('after');
-		expect(after.absorb(persisted(before.snapshot()))).toEqual({ absorbed: 500 });
+		expect(after.absorb(persisted(before.persistent()))).toEqual({ absorbed: 500 });
 		expect(after.add('evt_42', NOW + DAY)).toBe(false);
 		expect(after.add('evt_500', NOW + DAY)).toBe(true);
 	});
@@ -94,7 +94,7 @@ describe('DedupeLedger', () => {
 		mine.add('evt_a', NOW);
 		theirs.add('evt_b', NOW);
 		theirs.add('evt_a', NOW);
-		expect(mine.absorb(persisted(theirs.snapshot()))).toEqual({ absorbed: 1 });
+		expect(mine.absorb(persisted(theirs.persistent()))).toEqual({ absorbed: 1 });
 		expect(mine.has('evt_a') && mine.has('evt_b')).toBe(true);
 		expect(mine.size).toBe(2);
 	});
@@ -102,20 +102,36 @@ describe('DedupeLedger', () => {
 	it('knows its own revisions, so re-reading its own write costs nothing', () => {
 		const ledger = new DedupeLedger('w1');
 		ledger.add('evt_1', NOW);
-		const first = ledger.snapshot();
+		const first = (persisted(ledger.persistent()) as StoredDedupeState).rev;
 		ledger.add('evt_2', NOW);
-		const second = ledger.snapshot();
-		expect(ledger.wrote(first.rev)).toBe(true);
-		expect(ledger.wrote(second.rev)).toBe(true);
+		const second = ledger.persistent().rev;
+		expect(first).not.toBe(second);
+		expect(ledger.wrote(first)).toBe(true);
+		expect(ledger.wrote(second)).toBe(true);
+		expect(ledger.isLatest(first)).toBe(false);
+		expect(ledger.isLatest(second)).toBe(true);
 		expect(ledger.wrote('w1.99')).toBe(false);
 		expect(ledger.wrote('w2.1')).toBe(false);
 		expect(ledger.wrote(undefined)).toBe(false);
 	});
 
+	it('hands out one state object that stays current, so a late save carries later ids', () => {
+		const ledger = new DedupeLedger('w1');
+		ledger.add('evt_1', NOW);
+		const handedToFirstRequest = ledger.persistent();
+		ledger.add('evt_2', NOW + 1);
+		ledger.add('evt_3', NOW + BUCKET_SECONDS);
+		expect(ledger.persistent()).toBe(handedToFirstRequest);
+		const restarted = new DedupeLedger('w2');
+		expect(restarted.absorb(persisted(handedToFirstRequest))).toEqual({ absorbed: 3 });
+		ledger.prune(NOW + 30 * DAY, WEEK);
+		expect(handedToFirstRequest.buckets).toEqual([]);
+	});
+
 	it('stores about 12 bytes per id', () => {
 		const ledger = new DedupeLedger('w1');
 		for (let i = 0; i < 10_000; i++) ledger.add(`evt_${'x'.repeat(i % 80)}_${i}`, NOW + i);
-		const bytes = JSON.stringify(ledger.snapshot()).length;
+		const bytes = JSON.stringify(ledger.persistent()).length;
 		expect(bytes / 10_000).toBeLessThan(13);
 	});
 
@@ -133,7 +149,7 @@ describe('DedupeLedger', () => {
 	it('keeps the readable buckets of a partly corrupted store', () => {
 		const good = new DedupeLedger('good');
 		good.add('evt_1', NOW);
-		const stored = persisted(good.snapshot()) as StoredDedupeState;
+		const stored = persisted(good.persistent()) as StoredDedupeState;
 		const corrupted = {
 			...stored,
 			buckets: [...stored.buckets, [NOW, 'short'], ['soon', 'abcdefghijkl'], [NOW, '!!!!!!!!!!!!']],

@@ -45,7 +45,8 @@ function store(initial: unknown = undefined) {
 		get stored() {
 			return saved.length > 0 ? persisted(saved[saved.length - 1]) : initial;
 		},
-		save: (state: StoredDedupeState) => saved.push(state),
+		// Serialized when saved, as n8n does.
+		save: (state: StoredDedupeState) => saved.push(persisted(state) as StoredDedupeState),
 	};
 	return { saved, access };
 }
@@ -72,12 +73,12 @@ describe('receiveDelivery', () => {
 		receiveDelivery(request({ secret, event: first, dedupe: access }));
 		receiveDelivery(request({ secret, event: second, dedupe: access }));
 		// The database kept the first snapshot: n8n's save of the second landed before it.
-		const lagging = { ledger: access.ledger, save: access.save, stored: persisted(saved[0]) };
+		const lagging = { ledger: access.ledger, save: access.save, stored: saved[0] };
 		expect(receiveDelivery(request({ secret, event: first, dedupe: lagging })).body.status).toBe(
 			'duplicate',
 		);
 		expect(saved).toHaveLength(3);
-		expect(new DedupeLedger('restarted').absorb(persisted(saved[2]))).toEqual({ absorbed: 2 });
+		expect(new DedupeLedger('restarted').absorb(saved[2])).toEqual({ absorbed: 2 });
 		receiveDelivery(request({ secret, event: second, dedupe: access }));
 		expect(saved).toHaveLength(3);
 	});

@@ -56,8 +56,11 @@ export class DedupeLedger {
 	private revision = 0;
 	private warnedNearCap = false;
 	private evictionWarnedAt = Number.NEGATIVE_INFINITY;
+	private readonly view: StoredDedupeState;
 
-	constructor(private readonly writerId: string) {}
+	constructor(private readonly writerId: string) {
+		this.view = { v: STORE_FORMAT_VERSION, rev: `${writerId}.0`, buckets: [] };
+	}
 
 	get size(): number {
 		return this.index.size;
@@ -72,6 +75,7 @@ export class DedupeLedger {
 		const print = fingerprint(id);
 		if (this.index.has(print)) return false;
 		this.append(print, bucketOf(nowSeconds));
+		this.changed();
 		return true;
 	}
 
@@ -117,6 +121,7 @@ export class DedupeLedger {
 				absorbed++;
 			}
 		}
+		if (absorbed > 0) this.changed();
 		return unreadable === 0
 			? { absorbed }
 			: { absorbed, problem: `${unreadable} stored dedupe bucket(s) were unreadable` };
@@ -136,6 +141,7 @@ export class DedupeLedger {
 			if (excess <= 0) break;
 			evicted += this.dropOldest(start, excess);
 		}
+		if (expired + evicted > 0) this.changed();
 		const isNearCap = this.index.size >= limits.maxIds * NEAR_CAP_SHARE;
 		const nearCap = isNearCap && !this.warnedNearCap;
 		this.warnedNearCap = isNearCap;
@@ -149,13 +155,23 @@ export class DedupeLedger {
 		return true;
 	}
 
-	snapshot(): StoredDedupeState {
+	/**
+	 * The state to put into static data: always the same object, kept current as ids arrive.
+	 * n8n serializes static data only when it saves, after the request, and parallel requests'
+	 * saves land in any order; since each of them serializes this one object, whichever lands
+	 * last carries every id known when it was written, not just those known to its own request.
+	 */
+	persistent(): StoredDedupeState {
+		return this.view;
+	}
+
+	private changed() {
 		this.revision++;
-		return {
-			v: STORE_FORMAT_VERSION,
-			rev: `${this.writerId}.${this.revision}`,
-			buckets: this.oldestFirst().map((start) => [start, this.buckets.get(start) as string]),
-		};
+		this.view.rev = `${this.writerId}.${this.revision}`;
+		this.view.buckets = this.oldestFirst().map((start) => [
+			start,
+			this.buckets.get(start) as string,
+		]);
 	}
 
 	private append(print: string, start: number) {

@@ -107,8 +107,8 @@ function recordOnce(
 	const beforeAdd = ledger.prune(nowSeconds, limits);
 	if (!ledger.add(eventId, nowSeconds)) {
 		// n8n saves parallel requests' static data last-writer-wins, so the database can hold an
-		// older snapshot than this process knows; a retry is the moment to bring it up to date.
-		if (!ledger.isLatest(storedRev)) dedupe.save(ledger.snapshot());
+		// older state than this process knows; a retry is the moment to bring it up to date.
+		if (!ledger.isLatest(storedRev)) dedupe.save(ledger.persistent());
 		return false;
 	}
 	const afterAdd = ledger.prune(nowSeconds, limits);
@@ -125,7 +125,7 @@ function recordOnce(
 			message: `dedupe store holds ${ledger.size} of at most ${limits.maxIds} ids: at the cap the oldest ids are dropped before their retention ends`,
 		});
 	}
-	dedupe.save(ledger.snapshot());
+	dedupe.save(ledger.persistent());
 	return true;
 }
 

@@ -333,6 +333,32 @@ const scenarios = [
 			assertCarries(after.executions[0], fresh);
 		},
 	},
+	{
+		name: '100 parallel new events to a restarted n8n are all still deduplicated after the next restart',
+		async run(ctx) {
+			// Runs on the process the previous scenario restarted: concurrent requests save static
+			// data in whatever order they finish, and only the last save survives a restart.
+			const events = Array.from({ length: 100 }, () => sampleEvent());
+			const sendAll = () => Promise.all(events.map((event) => ctx.send(event)));
+			const burst = await ctx.observe(ctx.main, sendAll, { atLeast: 100 });
+			assert.deepEqual(countBy(burst.result), { '200 accepted': 100 }, 'answers to the burst');
+			assertExecutions(burst.executions, 100, '100 parallel new events');
+
+			const started = Date.now();
+			await ctx.restart();
+			ctx.log(`${ctx.label} restarted in ${Date.now() - started} ms`);
+			const again = await ctx.observe(ctx.main, sendAll);
+			const notDuplicate = events.filter((_, i) => again.result[i].json?.status !== 'duplicate');
+			assert.equal(
+				notDuplicate.length,
+				0,
+				`${notDuplicate.length} of 100 ids from the burst were not deduplicated after the ` +
+					`restart (${JSON.stringify(countBy(again.result))}): ` +
+					sample(notDuplicate.map((event) => event.id)),
+			);
+			assertExecutions(again.executions, 0, 'burst resent after restart');
+		},
+	},
 ];
 
 module.exports = { scenarios };

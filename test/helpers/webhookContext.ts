@@ -78,12 +78,14 @@ export function newInstance(
 /**
  * Serves one request the way n8n's live-webhook path does: the workflow (and its static data) is
  * loaded afresh from the "database", the node's webhook() runs in n8n-core's real WebhookContext,
- * and static data is written back whole when it changed — last writer wins.
+ * and static data is written back whole when it changed — last writer wins. With `saving: 'later'`
+ * the caller decides when each request's save lands, to play out-of-order saves.
  */
 export async function serve(
 	instance: Instance,
 	delivery: Delivery,
 	mode: WorkflowExecuteMode = 'webhook',
+	saving: 'now' | 'later' = 'now',
 ) {
 	const node: INode = {
 		id: instance.nodeId,
@@ -140,8 +142,11 @@ export async function serve(
 	const context = new WebhookContext(workflow, node, additionalData, mode, webhookData, [], null);
 	const result = await trigger.webhook.call(context);
 	const staticData = workflow.staticData as IDataObject & { __dataChanged?: boolean };
-	if (mode !== 'manual' && staticData.__dataChanged) {
-		instance.database.staticData = JSON.parse(JSON.stringify(staticData));
-	}
-	return { result, response };
+	const save = () => {
+		if (mode !== 'manual' && staticData.__dataChanged) {
+			instance.database.staticData = JSON.parse(JSON.stringify(staticData));
+		}
+	};
+	if (saving === 'now') save();
+	return { result, response, save };
 }

@@ -1,0 +1,101 @@
+'use strict';
+
+const { randomUUID } = require('node:crypto');
+
+const { sleep } = require('./util');
+
+const TRIGGER_TYPE = 'n8n-nodes-pivotal.pivotalTrigger';
+const CREDENTIAL_TYPE = 'pivotalWebhookApi';
+const TRIGGER_NAME = 'Pivotal Trigger';
+/** The node's webhook path; it is not a full path, so n8n prefixes the node's webhookId. */
+const WEBHOOK_PATH = 'webhook';
+
+/**
+ * A workflow: Pivotal Trigger → No Operation node that shows the event it received.
+ * The webhookId is fixed by the caller so the webhook URLs are known before activation.
+ */
+function pivotalWorkflow({
+	name,
+	credential,
+	webhookId = randomUUID(),
+	events = '*',
+	options = {},
+}) {
+	return {
+		name,
+		nodes: [
+			{
+				id: randomUUID(),
+				name: TRIGGER_NAME,
+				type: TRIGGER_TYPE,
+				typeVersion: 1,
+				position: [0, 0],
+				webhookId,
+				parameters: { events, options },
+				credentials: { [CREDENTIAL_TYPE]: { id: credential.id, name: credential.name } },
+			},
+			{
+				id: randomUUID(),
+				name: 'Show Event',
+				type: 'n8n-nodes-base.noOp',
+				typeVersion: 1,
+				position: [260, 0],
+				parameters: {},
+			},
+		],
+		connections: {
+			[TRIGGER_NAME]: { main: [[{ node: 'Show Event', type: 'main', index: 0 }]] },
+		},
+		settings: { executionOrder: 'v1' },
+	};
+}
+
+function webhookUrls(baseUrl, webhookId) {
+	return {
+		production: `${baseUrl}/webhook/${webhookId}/${WEBHOOK_PATH}`,
+		test: `${baseUrl}/webhook-test/${webhookId}/${WEBHOOK_PATH}`,
+	};
+}
+
+/**
+ * Waits until n8n routes the production URL to the node: an unsigned POST then gets the node's
+ * 401 instead of n8n's 404. n8n 2.x publishes a workflow's webhooks a moment after activation
+ * answers, and both versions re-register them during start-up.
+ */
+async function waitUntilLive(url, { timeoutMs = 30_000 } = {}) {
+	const deadline = Date.now() + timeoutMs;
+	let last = 'no answer';
+	while (Date.now() < deadline) {
+		try {
+			const response = await fetch(url, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: '{}',
+				signal: AbortSignal.timeout(5000),
+			});
+			const text = await response.text();
+			if (response.status !== 404) return;
+			last = `${response.status} ${text.slice(0, 200)}`;
+		} catch (error) {
+			last = error.message;
+		}
+		await sleep(200);
+	}
+	throw new Error(`webhook ${url} did not go live in ${timeoutMs} ms (last: ${last})`);
+}
+
+/** The item the trigger handed to the workflow, or undefined when it did not run. */
+function triggerOutput(execution) {
+	const runs = execution?.data?.resultData?.runData?.[TRIGGER_NAME];
+	return runs?.[0]?.data?.main?.[0]?.[0]?.json;
+}
+
+module.exports = {
+	CREDENTIAL_TYPE,
+	TRIGGER_NAME,
+	TRIGGER_TYPE,
+	pivotalWorkflow,
+	triggerOutput,
+	waitUntilLive,
+	webhookUrls,
+};
