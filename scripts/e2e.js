@@ -7,7 +7,7 @@
  * through it, counting executions through n8n's public API.
  *
  *   N8N_E2E_VERSIONS=1,2   which n8n majors to run (default both)
- *   N8N_E2E_KEEP=1         keep .n8n-e2e/<run>/ (user folders, n8n logs) even when all pass
+ *   N8N_E2E_KEEP=1         keep ~/.cache/n8n-nodes-pivotal/instances/e2e-<time>/ (user folders, n8n logs) even when all pass
  *   N8N_E2E_QUIET_MS=1500  how long the execution count must be stable before it is trusted
  *   N8N_E2E_TARBALL=<tgz>  test this packed package instead of building and packing the checkout
  */
@@ -19,7 +19,7 @@ const { E2eContext } = require('../test/e2e/context');
 const { scenarios } = require('../test/e2e/scenarios');
 const { stopAll } = require('./lib/n8n');
 const { packPackage } = require('./lib/package');
-const { REPO_DIR, release } = require('./lib/runtimes');
+const { instancesDir, release } = require('./lib/runtimes');
 
 const SCENARIO_TIMEOUT_MS = 120_000;
 
@@ -92,11 +92,7 @@ async function main() {
 		.filter(Boolean);
 	for (const major of majors) release(major);
 
-	const runDir = path.join(
-		REPO_DIR,
-		'.n8n-e2e',
-		`run-${new Date().toISOString().replace(/[:.]/g, '-')}`,
-	);
+	const runDir = path.join(instancesDir(), `e2e-${new Date().toISOString().replace(/[:.]/g, '-')}`);
 	fs.mkdirSync(runDir, { recursive: true });
 	let tarball = process.env.N8N_E2E_TARBALL && path.resolve(process.env.N8N_E2E_TARBALL);
 	if (tarball) {

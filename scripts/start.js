@@ -3,7 +3,8 @@
 
 /**
  * `npm start`: a local n8n 2.41.1 with this package installed as a community package, an owner,
- * a credential and an active demo workflow, all kept in .n8n-demo/ so the next start reuses them.
+ * a credential and an active demo workflow, all kept in
+ * ~/.cache/n8n-nodes-pivotal/instances/demo/ so the next start reuses them.
  * N8N_PORT picks the port (default 5678). Ctrl-C stops n8n.
  */
 
@@ -13,7 +14,7 @@ const { N8nClient } = require('./lib/api');
 const { DEMO_DIR, STATE_FILE, readDemoState, writeDemoState } = require('./lib/demo');
 const { N8nInstance, freePort, isPortFree, stopAll } = require('./lib/n8n');
 const { installCommunityPackage, packPackage } = require('./lib/package');
-const { REPO_DIR, ensureInstalled, runtimeFor } = require('./lib/runtimes');
+const { ensureInstalled, runtimeFor } = require('./lib/runtimes');
 const { newSecret } = require('./lib/signing');
 const { CREDENTIAL_TYPE, pivotalWorkflow, waitUntilLive, webhookUrls } = require('./lib/workflows');
 
@@ -27,7 +28,7 @@ async function provision(client) {
 		throw new Error(
 			`cannot create the owner (${error.message}).\n` +
 				`${STATE_FILE} is missing but the instance already has an owner: ` +
-				`delete ${path.relative(REPO_DIR, DEMO_DIR)}/ to start over.`,
+				`delete ${DEMO_DIR}/ to start over.`,
 		);
 	}
 	const apiKey = await client.createApiKey('pivotal-demo');
@@ -114,7 +115,6 @@ async function main() {
 	writeDemoState(state);
 	await waitUntilLive(urls.production);
 
-	const rel = (file) => path.relative(process.cwd(), file) || '.';
 	console.log(`
 n8n ${runtime.version} is running with n8n-nodes-pivotal installed as a community package.
 
@@ -124,11 +124,11 @@ n8n ${runtime.version} is running with n8n-nodes-pivotal installed as a communit
   Test URL         ${state.testWebhookUrl}  (after "Listen for test event")
   Signing secret   ${state.signingSecret}
 
-Send a signed event (url and secret are read from ${rel(STATE_FILE)}):
-  node ${rel(path.join(REPO_DIR, 'scripts', 'send-event.js'))} --type invoice.paid
-  node ${rel(path.join(REPO_DIR, 'scripts', 'send-event.js'))} --repeat 5 --concurrency 5
+Send a signed event (url and secret are read from ${STATE_FILE}):
+  npm run send-event -- --type invoice.paid
+  npm run send-event -- --repeat 5 --concurrency 5     (5 retries of one event: one execution)
 
-n8n data and log: ${rel(DEMO_DIR)}/   Ctrl-C stops n8n.
+n8n data and log: ${DEMO_DIR}/   Ctrl-C stops n8n.
 `);
 	echo = true;
 

@@ -3,10 +3,10 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const { REPO_DIR } = require('./runtimes');
+const { instancesDir } = require('./runtimes');
 
-/** The `npm start` instance's user folder (git-ignored) and what start.js remembers about it. */
-const DEMO_DIR = path.join(REPO_DIR, '.n8n-demo');
+/** The `npm start` instance's user folder and what start.js remembers about it. */
+const DEMO_DIR = path.join(instancesDir(), 'demo');
 const STATE_FILE = path.join(DEMO_DIR, 'demo.json');
 
 function readDemoState() {

@@ -19,6 +19,14 @@ function cacheDir() {
 	return process.env.N8N_PIVOTAL_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-pivotal');
 }
 
+/**
+ * Where test and demo instances keep their user folders. Outside the clone: n8n writes
+ * JavaScript into a user folder, and the linter (whose config strict mode fixes) reads the clone.
+ */
+function instancesDir() {
+	return path.join(cacheDir(), 'instances');
+}
+
 function node24Dir() {
 	return path.join(cacheDir(), `node-${NODE24_VERSION}`);
 }
@@ -76,6 +84,7 @@ module.exports = {
 	N8N_RELEASES,
 	REPO_DIR,
 	cacheDir,
+	instancesDir,
 	ensureInstalled,
 	isInstalled,
 	release,

@@ -18,7 +18,7 @@ const path = require('node:path');
 const { E2eContext } = require('./context');
 const { stopAll } = require('../../scripts/lib/n8n');
 const { packPackage } = require('../../scripts/lib/package');
-const { REPO_DIR } = require('../../scripts/lib/runtimes');
+const { instancesDir } = require('../../scripts/lib/runtimes');
 const { sampleEvent } = require('../../scripts/lib/signing');
 
 /** The store's fingerprint of an id (nodes/Pivotal/dedupeStore.ts), to read what was persisted. */
@@ -39,7 +39,7 @@ async function persisted(ctx) {
 
 async function main() {
 	const [major = '1', burst = '100', rounds = '8'] = process.argv.slice(2);
-	const workDir = path.join(REPO_DIR, '.n8n-e2e', `soak-${Date.now()}`);
+	const workDir = path.join(instancesDir(), `soak-${Date.now()}`);
 	const tarball = process.env.N8N_E2E_TARBALL || packPackage(workDir);
 	const ctx = new E2eContext({ major, tarball, workDir, log: console.log });
 	const sent = [];
