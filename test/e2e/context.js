@@ -1,5 +1,6 @@
 'use strict';
 
+const { createHash } = require('node:crypto');
 const path = require('node:path');
 
 const { N8nClient } = require('../../scripts/lib/api');
@@ -96,6 +97,19 @@ class E2eContext {
 	/** Signs with the current secret unless told otherwise and posts to the main workflow. */
 	async send(body, { url = this.main.urls.production, ...signing } = {}) {
 		return await postDelivery(url, signDelivery(body, { secret: this.secret, ...signing }));
+	}
+
+	/** Which of `ids` the workflow's saved static data holds, read back through the public API. */
+	async storedIds(workflow, ids) {
+		const { staticData } = await this.client.getWorkflow(workflow.id);
+		const global = staticData?.global ?? {};
+		const key = Object.keys(global).find((name) => name.startsWith('pivotalTrigger.dedupe.'));
+		const stored = (global[key]?.buckets ?? []).map(([, prints]) => prints).join('');
+		// The store keeps 12-character fingerprints (nodes/Pivotal/dedupeStore.ts), 12-aligned.
+		const held = new Set(stored.match(/.{12}/g) ?? []);
+		const print = (id) =>
+			createHash('sha256').update(id).digest().subarray(0, 9).toString('base64url');
+		return { held: ids.filter((id) => held.has(print(id))), rev: global[key]?.rev };
 	}
 
 	async executionIds(workflow) {

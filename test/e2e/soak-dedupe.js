@@ -11,7 +11,6 @@
  *   N8N_E2E_TARBALL=<tgz> tests a packed package instead of packing the checkout.
  */
 
-const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -20,22 +19,6 @@ const { stopAll } = require('../../scripts/lib/n8n');
 const { packPackage } = require('../../scripts/lib/package');
 const { instancesDir } = require('../../scripts/lib/runtimes');
 const { sampleEvent } = require('../../scripts/lib/signing');
-
-/** The store's fingerprint of an id (nodes/Pivotal/dedupeStore.ts), to read what was persisted. */
-const fingerprint = (id) =>
-	createHash('sha256').update(id).digest().subarray(0, 9).toString('base64url');
-
-async function persisted(ctx) {
-	const { staticData } = await ctx.client.getWorkflow(ctx.main.id);
-	const global = staticData?.global ?? staticData ?? {};
-	const key = Object.keys(global).find((name) => name.startsWith('pivotalTrigger.dedupe.'));
-	const state = global[key];
-	const prints = new Set();
-	for (const [, joined] of state?.buckets ?? []) {
-		for (let at = 0; at < joined.length; at += 12) prints.add(joined.slice(at, at + 12));
-	}
-	return { prints, rev: state?.rev };
-}
 
 async function main() {
 	const [major = '1', burst = '100', rounds = '8'] = process.argv.slice(2);
@@ -52,15 +35,15 @@ async function main() {
 			const sendAll = () => Promise.all(events.map((event) => ctx.send(event)));
 			const first = await ctx.observe(ctx.main, sendAll, { atLeast: events.length });
 			const accepted = first.result.filter((answer) => answer.json?.status === 'accepted').length;
-			const store = await persisted(ctx);
-			const lost = sent.filter((id) => !store.prints.has(fingerprint(id)));
+			const store = await ctx.storedIds(ctx.main, sent);
+			const lost = sent.length - store.held.length;
 			await ctx.restart();
 			const again = await ctx.observe(ctx.main, sendAll);
 			const rerun = events.filter((_, i) => again.result[i].json?.status !== 'duplicate');
-			if (lost.length > 0 || rerun.length > 0) lostRounds++;
+			if (lost > 0 || rerun.length > 0) lostRounds++;
 			console.log(
 				`round ${round}: ${accepted}/${events.length} accepted, ${first.executions.length} ` +
-					`executions; static data holds ${store.prints.size}/${sent.length} ids (rev ${store.rev}); ` +
+					`executions; static data holds ${store.held.length}/${sent.length} ids (rev ${store.rev}); ` +
 					`after restart ${rerun.length} not deduplicated, ${again.executions.length} executions ran again`,
 			);
 		}
