@@ -1,6 +1,7 @@
 'use strict';
 
 const assert = require('node:assert/strict');
+const { gzipSync } = require('node:zlib');
 
 const {
 	newEventId,
@@ -185,6 +186,37 @@ const scenarios = [
 			assertExecutions(executions, 1, 'webhook-* headers');
 			assertCarries(executions[0], event);
 			ctx.acceptedIds.push(event.id);
+		},
+	},
+	{
+		name: 'deliveries sent as application/octet-stream or gzip-compressed are verified over their bytes',
+		async run(ctx) {
+			// n8n pre-reads no raw body for octet-stream and decompresses gzip before the node
+			// sees it: both must still verify against what the sender signed.
+			const [asBytes, compressed] = [sampleEvent(), sampleEvent()];
+			const url = ctx.main.urls.production;
+			const { result, executions } = await ctx.observe(
+				ctx.main,
+				async () => {
+					const octet = signDelivery(asBytes, { secret: ctx.secret });
+					const zipped = signDelivery(compressed, { secret: ctx.secret });
+					return {
+						octet: await postDelivery(url, {
+							body: octet.body,
+							headers: { ...octet.headers, 'content-type': 'application/octet-stream' },
+						}),
+						gzip: await postDelivery(url, {
+							body: gzipSync(zipped.body),
+							headers: { ...zipped.headers, 'content-encoding': 'gzip' },
+						}),
+					};
+				},
+				{ atLeast: 2 },
+			);
+			assertAnswer(result.octet, 200, 'accepted', 'application/octet-stream');
+			assertAnswer(result.gzip, 200, 'accepted', 'gzip-compressed');
+			assertExecutions(executions, 2, 'octet-stream and gzip deliveries');
+			ctx.acceptedIds.push(asBytes.id, compressed.id);
 		},
 	},
 	{
