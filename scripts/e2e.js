@@ -17,7 +17,7 @@ const path = require('node:path');
 
 const { E2eContext } = require('../test/e2e/context');
 const { scenarios } = require('../test/e2e/scenarios');
-const { stopAll } = require('./lib/n8n');
+const { runMain, stopAll } = require('./lib/n8n');
 const { packPackage } = require('./lib/package');
 const { instancesDir, release } = require('./lib/runtimes');
 
@@ -138,14 +138,4 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 	});
 }
 
-main().then(
-	(code) => {
-		process.exitCode = code;
-	},
-	async (error) => {
-		console.error(error);
-		await stopAll();
-		console.log('0 passed, 1 failed');
-		process.exitCode = 1;
-	},
-);
+runMain(main, () => console.log('0 passed, 1 failed'));

@@ -240,4 +240,19 @@ async function stopAll() {
 	for (const child of running) killGroup(child, 'SIGKILL');
 }
 
-module.exports = { N8nInstance, freePort, isPortFree, stopAll };
+/** Runs a script's main(), whose result is its exit code; a crash still stops every n8n it started. */
+function runMain(main, onCrash = () => {}) {
+	main().then(
+		(code) => {
+			process.exitCode = code;
+		},
+		async (error) => {
+			console.error(error);
+			await stopAll();
+			onCrash();
+			process.exitCode = 1;
+		},
+	);
+}
+
+module.exports = { N8nInstance, freePort, isPortFree, runMain, stopAll };

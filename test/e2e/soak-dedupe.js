@@ -15,7 +15,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const { E2eContext } = require('./context');
-const { stopAll } = require('../../scripts/lib/n8n');
+const { runMain } = require('../../scripts/lib/n8n');
 const { packPackage } = require('../../scripts/lib/package');
 const { instancesDir } = require('../../scripts/lib/runtimes');
 const { sampleEvent } = require('../../scripts/lib/signing');
@@ -55,13 +55,4 @@ async function main() {
 	return lostRounds === 0 ? 0 : 1;
 }
 
-main().then(
-	(code) => {
-		process.exitCode = code;
-	},
-	async (error) => {
-		console.error(error);
-		await stopAll();
-		process.exitCode = 1;
-	},
-);
+runMain(main);
