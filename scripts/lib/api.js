@@ -89,6 +89,16 @@ class N8nClient {
 		return await this.api('POST', '/credentials', { body: { name, type, data } });
 	}
 
+	/**
+	 * The credentials UI's "Test" button on an open credential: runs the credential's test on the
+	 * form's (unsaved) data; n8n fills in only the fields the form left redacted from `id`'s.
+	 */
+	async testCredential({ id, type, data }) {
+		return await this.rest('POST', '/credentials/test', {
+			body: { credentials: { id, name: 'credential test', type, data } },
+		});
+	}
+
 	async createWorkflow(workflow) {
 		return await this.api('POST', '/workflows', { body: workflow });
 	}

@@ -11,7 +11,7 @@ const {
 	sampleEvent,
 	signDelivery,
 } = require('../../scripts/lib/signing');
-const { TRIGGER_NAME, triggerOutput } = require('../../scripts/lib/workflows');
+const { CREDENTIAL_TYPE, TRIGGER_NAME, triggerOutput } = require('../../scripts/lib/workflows');
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -217,6 +217,23 @@ const scenarios = [
 			assertAnswer(result.gzip, 200, 'accepted', 'gzip-compressed');
 			assertExecutions(executions, 2, 'octet-stream and gzip deliveries');
 			ctx.acceptedIds.push(asBytes.id, compressed.id);
+		},
+	},
+	{
+		name: 'the credential test passes a well-formed secret and explains a malformed one',
+		async run(ctx) {
+			const { id } = ctx.credential;
+			const test = (data) => ctx.client.testCredential({ id, type: CREDENTIAL_TYPE, data });
+			assert.deepEqual(await test({ signingSecret: newSecret() }), {
+				status: 'OK',
+				message: 'The signing secret is well-formed',
+			});
+			const short = await test({ signingSecret: 'whsec_c2hvcnQ=' });
+			assert.equal(short.status, 'Error', 'a 5-byte secret');
+			assert.match(short.message, /decodes to 5 bytes.*24 to 64 bytes/, 'what the user reads');
+			const previous = await test({ signingSecret: newSecret(), previousSigningSecret: 'oops!' });
+			assert.equal(previous.status, 'Error', 'a malformed previous secret');
+			assert.match(previous.message, /^Previous secret: /, 'names the field');
 		},
 	},
 	{
