@@ -1,6 +1,7 @@
 'use strict';
 
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const { gzipSync } = require('node:zlib');
 
 const {
@@ -11,7 +12,14 @@ const {
 	sampleEvent,
 	signDelivery,
 } = require('../../scripts/lib/signing');
-const { CREDENTIAL_TYPE, TRIGGER_NAME, triggerOutput } = require('../../scripts/lib/workflows');
+const {
+	CREDENTIAL_TYPE,
+	TRIGGER_NAME,
+	pivotalWorkflow,
+	triggerOutput,
+	webhookUrls,
+} = require('../../scripts/lib/workflows');
+const { sleep } = require('../../scripts/lib/util');
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -234,6 +242,47 @@ const scenarios = [
 			const previous = await test({ signingSecret: newSecret(), previousSigningSecret: 'oops!' });
 			assert.equal(previous.status, 'Error', 'a malformed previous secret');
 			assert.match(previous.message, /^Previous secret: /, 'names the field');
+		},
+	},
+	{
+		name: 'activating with a malformed secret fails with a message that says what to do',
+		async run(ctx) {
+			const broken = await ctx.client.createCredential({
+				name: 'Pivotal (cut short)',
+				type: CREDENTIAL_TYPE,
+				data: { signingSecret: 'whsec_c2hvcnQ=' },
+			});
+			const created = await ctx.client.createWorkflow(
+				pivotalWorkflow({ name: 'Pivotal e2e: broken secret', credential: broken, events: '*' }),
+			);
+			// 1.x refuses the activation with the node's error. 2.x answers the activation call
+			// with success, logs the node's error and registers no webhook. Either way the reason
+			// is written where the user looks, and no delivery gets in.
+			const reason = /decodes to 5 bytes.*copy the whole secret again/;
+			const refusal = await ctx.client.activateWorkflow(created.id).then(
+				() => undefined,
+				(error) => error.message,
+			);
+			if (ctx.runtime.major === 1) {
+				assert.match(String(refusal), reason, 'the activation error');
+			} else {
+				const logged = async () => {
+					const started = Date.now();
+					for (let attempt = 0; attempt < 120; attempt++) {
+						const log = fs.readFileSync(ctx.instance.logFile, 'utf8');
+						if (reason.test(log)) {
+							ctx.log(`the reason reached n8n's log ${Date.now() - started} ms after activation`);
+							return log;
+						}
+						await sleep(250);
+					}
+					return 'the reason never reached the log';
+				};
+				assert.match(await logged(), reason, "n8n's log");
+			}
+			const url = webhookUrls(ctx.instance.baseUrl, created.nodes[0].webhookId).production;
+			const delivery = await postDelivery(url, signDelivery(sampleEvent(), { secret: ctx.secret }));
+			assert.equal(delivery.status, 404, 'no webhook is registered for it');
 		},
 	},
 	{
