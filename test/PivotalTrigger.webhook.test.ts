@@ -54,6 +54,22 @@ describe("PivotalTrigger.webhook() in n8n-core's WebhookContext", () => {
 		expect(executions(result)).toBe(1);
 	});
 
+	it('answers 400 and records nothing when the body cannot be read', async () => {
+		const instance = newInstance({ signingSecret: newSecret() });
+		const signed = delivery(instance, sampleEvent());
+		const { response, result } = await serve(instance, {
+			...signed,
+			bodyPreRead: false,
+			bodyUnreadable: true,
+		});
+		expect(response).toEqual({
+			statusCode: 400,
+			body: { status: 'invalid', message: 'Body could not be read' },
+		});
+		expect(result).toEqual({ noWebhookResponse: true });
+		expect(instance.database.staticData).toEqual({});
+	});
+
 	it('accepts a body whose bytes differ from its re-stringified form', async () => {
 		const instance = newInstance({ signingSecret: newSecret() });
 		const body =

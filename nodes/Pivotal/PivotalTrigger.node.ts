@@ -14,7 +14,7 @@ import {
 } from 'n8n-workflow';
 
 import { sharedLedger, type StoredDedupeState } from './dedupeStore';
-import { receiveDelivery, type DeliverySettings, type LogLine } from './delivery';
+import { MISCONFIGURED, receiveDelivery, type DeliverySettings, type LogLine } from './delivery';
 import { compileEventTypeFilter } from './eventTypeFilter';
 import { parseSigningSecret } from './signingSecret';
 
@@ -222,15 +222,21 @@ export class PivotalTrigger implements INodeType {
 					message: `cannot read the node's configuration: ${(error as Error).message}`,
 				},
 			]);
-			res.status(500).json({
-				status: 'misconfigured',
-				message: 'The trigger is misconfigured; see the n8n log',
-			});
+			res.status(500).json(MISCONFIGURED);
 			return { noWebhookResponse: true };
 		}
 
 		const req = this.getRequestObject();
-		if (req.rawBody === undefined) await req.readRawBody();
+		if (req.rawBody === undefined) {
+			try {
+				await req.readRawBody();
+			} catch (error) {
+				// The sender went away mid-body: nothing to verify, and nothing to run or record.
+				log([{ level: 'warn', message: `could not read the body: ${(error as Error).message}` }]);
+				res.status(400).json({ status: 'invalid', message: 'Body could not be read' });
+				return { noWebhookResponse: true };
+			}
+		}
 		const isTestRun = this.getMode() === 'manual';
 		const staticData = isTestRun ? undefined : this.getWorkflowStaticData('global');
 		const key = storeKey(node.id);

@@ -49,6 +49,11 @@ export interface DeliveryOutcome {
 	log: LogLine[];
 }
 
+export const MISCONFIGURED: DeliveryOutcome['body'] = {
+	status: 'misconfigured',
+	message: 'The trigger is misconfigured; see the n8n log',
+};
+
 const REJECTED: DeliveryOutcome['body'] = {
 	status: 'rejected',
 	message: 'Webhook signature verification failed',
@@ -172,11 +177,7 @@ export function receiveDelivery(request: DeliveryRequest): DeliveryOutcome {
 	const filter = compileEventTypeFilter(request.events);
 	if (!filter.ok) {
 		log.push({ level: 'error', message: filter.problem });
-		return {
-			httpStatus: 500,
-			body: { status: 'misconfigured', message: 'The trigger is misconfigured; see the n8n log' },
-			log,
-		};
+		return { httpStatus: 500, body: MISCONFIGURED, log };
 	}
 	const eventType = typeof envelope.type === 'string' ? envelope.type : '';
 	if (!filter.matches(eventType)) {

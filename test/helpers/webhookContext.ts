@@ -49,6 +49,8 @@ export interface Delivery {
 	headers: Record<string, string>;
 	/** How n8n hands the body over: pre-read, or only on readRawBody() (e.g. octet-stream). */
 	bodyPreRead?: boolean;
+	/** The sender went away before the body was complete. */
+	bodyUnreadable?: boolean;
 }
 
 export interface Instance {
@@ -124,6 +126,7 @@ export async function serve(
 		query: {},
 		rawBody: delivery.bodyPreRead === false ? undefined : delivery.body,
 		readRawBody: async () => {
+			if (delivery.bodyUnreadable) throw new Error('aborted');
 			req.rawBody = delivery.body;
 		},
 	};
