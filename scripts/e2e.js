@@ -6,22 +6,35 @@
  * (1.123.81 on Node 20, 2.41.1 on Node 24, one after the other) and drives signed deliveries
  * through it, counting executions through n8n's public API.
  *
+ *   node scripts/e2e.js         one n8n process per version, SQLite
+ *   node scripts/e2e.js queue   n8n 2.41 in queue mode: PostgreSQL, Redis, main, two webhook
+ *                               processes and a worker (needs Debian's postgresql, redis-server)
+ *
  *   N8N_E2E_VERSIONS=1,2   which n8n majors to run (default both)
  *   N8N_E2E_KEEP=1         keep ~/.cache/n8n-nodes-pivotal/instances/e2e-<time>/ (user folders, n8n logs) even when all pass
  *   N8N_E2E_QUIET_MS=1500  how long the execution count must be stable before it is trusted
  *   N8N_E2E_TARBALL=<tgz>  test this packed package instead of building and packing the checkout
+ *   N8N_E2E_ONLY=<text>    run only the scenarios whose name contains <text>
  */
 
 const fs = require('node:fs');
 const path = require('node:path');
 
 const { E2eContext } = require('../test/e2e/context');
-const { scenarios } = require('../test/e2e/scenarios');
+const { QueueContext } = require('../test/e2e/queueContext');
+const { queueScenarios } = require('../test/e2e/queueScenarios');
+const { scenarios: singleProcessScenarios } = require('../test/e2e/scenarios');
 const { runMain, stopAll } = require('./lib/n8n');
 const { packPackage } = require('./lib/package');
 const { instancesDir, release } = require('./lib/runtimes');
 
 const SCENARIO_TIMEOUT_MS = 120_000;
+
+const SUITES = {
+	single: { Context: E2eContext, scenarios: singleProcessScenarios, majors: '1,2' },
+	// Queue mode with separate webhook processes is what teams run on n8n 2.x.
+	queue: { Context: QueueContext, scenarios: queueScenarios, majors: '2' },
+};
 
 const log = (message) => console.log(`  · ${message}`);
 
@@ -47,8 +60,10 @@ function describe(error) {
 	return where ? `${error.message}\n${where.trim()}` : error.message;
 }
 
-async function runVersion(major, tarball, workDir, results) {
-	const ctx = new E2eContext({ major, tarball, workDir, log });
+async function runVersion(suite, major, tarball, workDir, results) {
+	const only = process.env.N8N_E2E_ONLY;
+	const scenarios = suite.scenarios.filter((scenario) => !only || scenario.name.includes(only));
+	const ctx = new suite.Context({ major, tarball, workDir, log });
 	console.log(`\n${ctx.label} (${path.basename(ctx.runtime.nodeBin)} ${ctx.runtime.nodeBin})`);
 	const started = Date.now();
 	const record = (name, error, ms) => {
@@ -63,7 +78,7 @@ async function runVersion(major, tarball, workDir, results) {
 		} catch (error) {
 			// Every scenario counts as failed: none of them could prove anything.
 			for (const scenario of scenarios) record(scenario.name, error, 0);
-			if (ctx.instance) console.log(indent(ctx.instance.logTail(30), '      n8n| '));
+			console.log(indent(ctx.logTails(30), '      n8n| '));
 			return;
 		}
 		for (const scenario of scenarios) {
@@ -76,23 +91,32 @@ async function runVersion(major, tarball, workDir, results) {
 				failure = error;
 			}
 			record(scenario.name, failure, Date.now() - scenarioStart);
-			if (failure) console.log(indent(ctx.instance.logTail(15), '      n8n| '));
+			if (failure) console.log(indent(ctx.logTails(15), '      n8n| '));
 		}
 	} finally {
 		await ctx.tearDown();
 		const seconds = ((Date.now() - started) / 1000).toFixed(1);
 		console.log(`  ${ctx.label}: ${seconds} s including start-up and restart`);
+		for (const { label, figures } of ctx.figures) {
+			console.log(`  figures [${ctx.label}] ${label}: ${JSON.stringify(figures)}`);
+		}
 	}
 }
 
 async function main() {
-	const majors = (process.env.N8N_E2E_VERSIONS || '1,2')
+	const suiteName = process.argv[2] ?? 'single';
+	const suite = SUITES[suiteName];
+	if (!suite) throw new Error(`unknown suite ${suiteName}; use one of ${Object.keys(SUITES)}`);
+	const majors = (process.env.N8N_E2E_VERSIONS || suite.majors)
 		.split(',')
 		.map((value) => value.trim())
 		.filter(Boolean);
 	for (const major of majors) release(major);
 
-	const runDir = path.join(instancesDir(), `e2e-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+	const runDir = path.join(
+		instancesDir(),
+		`e2e-${suiteName}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+	);
 	fs.mkdirSync(runDir, { recursive: true });
 	let tarball = process.env.N8N_E2E_TARBALL && path.resolve(process.env.N8N_E2E_TARBALL);
 	if (tarball) {
@@ -107,7 +131,7 @@ async function main() {
 	const results = [];
 	// One n8n at a time: the machine has two cores and the counts must not depend on load.
 	for (const major of majors) {
-		if (!interrupted) await runVersion(major, tarball, runDir, results);
+		if (!interrupted) await runVersion(suite, major, tarball, runDir, results);
 	}
 
 	const failed = results.filter((result) => result.error);
