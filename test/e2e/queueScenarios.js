@@ -198,33 +198,26 @@ async function acceptedOnBoth(ctx, count) {
 const restartScenario = {
 	name: 'events on both processes at once, one more delivery each, restart: retries run nothing',
 	async run(ctx) {
-		// Unhealed: a restart right after concurrent saves, before any further delivery.
-		const unhealed = await acceptedOnBoth(ctx, 10);
-		const healed = await acceptedOnBoth(ctx, 10);
-		const ids = healed.map((event) => event.id);
+		const events = await acceptedOnBoth(ctx, 10);
+		const ids = events.map((event) => event.id);
+		// The processes' saves overwrite each other: what is missing here is what a restart at
+		// this moment would let run again.
 		const heldBefore = (await ctx.storedIds(ctx.main, ids)).held.length;
 		// Any signed delivery lets a process see that the database lacks its ids and save them.
-		await Promise.all([0, 1].map((which) => deliver(ctx, healed[which], which)));
+		await Promise.all([0, 1].map((which) => deliver(ctx, events[which], which)));
 		const heldAfter = (await ctx.storedIds(ctx.main, ids)).held.length;
 		assert.equal(heldAfter, ids.length, 'ids in the database after one more delivery each');
 
 		await ctx.restartWebhookProcesses();
 		const again = await ctx.observe(ctx.main, () =>
-			Promise.all([...healed, ...unhealed].map((event, i) => deliver(ctx, event, (i + 1) % 2))),
+			Promise.all(events.map((event, i) => deliver(ctx, event, (i + 1) % 2))),
 		);
-		const answers = again.result.map((response) => response.json?.status);
-		const rerun = unhealed.filter((_, i) => answers[healed.length + i] !== 'duplicate');
 		ctx.report('restart after concurrent deliveries', {
-			heldBeforeNextDelivery: `${heldBefore}/${ids.length}`,
-			heldAfterNextDelivery: `${heldAfter}/${ids.length}`,
-			rerunWhenRestartedBeforeAnyFurtherDelivery: `${rerun.length}/${unhealed.length}`,
+			inDatabaseRightAfter: `${heldBefore}/${ids.length}`,
+			inDatabaseAfterOneMoreDeliveryEach: `${heldAfter}/${ids.length}`,
 		});
-		assert.deepEqual(
-			countBy(again.result.slice(0, healed.length)),
-			{ '200 duplicate': healed.length },
-			'retries after the restart of events the database had caught up with',
-		);
-		assert.equal(again.executions.length, rerun.length, 'executions started by the retries');
+		assert.deepEqual(countBy(again.result), { '200 duplicate': 10 }, 'retries after the restart');
+		assert.equal(again.executions.length, 0, 'executions started by the retries');
 	},
 };
 
