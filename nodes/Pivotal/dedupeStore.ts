@@ -148,8 +148,8 @@ export class DedupeLedger {
 		const writers = writersIn(stored);
 		const own = writers.get(this.writerId)?.[0] ?? 0;
 		const news = [...writers].filter(
-			([writer, [revision]]) =>
-				writer !== this.writerId && revision > (this.merged.get(writer)?.[0] ?? 0),
+			([writer, [theirs]]) =>
+				writer !== this.writerId && theirs > (this.merged.get(writer)?.[0] ?? 0),
 		);
 		// The previous format has no writers list: read it whole.
 		const isPrevious = stored.v !== STORE_FORMAT_VERSION;

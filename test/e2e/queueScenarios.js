@@ -7,8 +7,11 @@ const { mapLimit, sleep } = require('../../scripts/lib/util');
 const { triggerOutput } = require('../../scripts/lib/workflows');
 const { countBy, sample } = require('./scenarios');
 
-/** Svix's first retry comes 5 s after a failed attempt; 1 s and 0 s are harsher than Svix. */
-const RETRY_GAPS_MS = [5000, 1000, 0];
+/**
+ * Svix's first retry comes 5 s after a failed attempt; 1 s is harsher than Svix. The shorter
+ * gaps, down to copies sent at the same moment, are measured for the documented bound.
+ */
+const RETRY_GAPS_MS = [5000, 1000, 250, 0];
 const IDS_PER_GAP = Number(process.env.N8N_E2E_QUEUE_IDS || 20);
 /** Between the first deliveries of successive ids, so pairs overlap as real traffic does. */
 const STAGGER_MS = 200;
@@ -64,7 +67,9 @@ function retryScenario(gapMs) {
 	return {
 		name: exact
 			? `each retry ${gapMs / 1000} s later on the other webhook process: exactly one execution per event`
-			: 'a copy sent to both webhook processes at the same moment: measured, none lost',
+			: gapMs > 0
+				? `each retry ${gapMs / 1000} s later on the other webhook process: measured, none lost`
+				: 'a copy sent to both webhook processes at the same moment: measured, none lost',
 		async run(ctx) {
 			const events = Array.from({ length: IDS_PER_GAP }, () => sampleEvent());
 			const { result, executions } = await ctx.observe(
@@ -82,6 +87,9 @@ function retryScenario(gapMs) {
 				answers,
 			});
 			assertNoneLost(counts, `gap ${gapMs} ms`);
+			// Each process dedupes its own requests exactly, so two processes run an event at most twice.
+			const most = Math.max(...counts.values());
+			assert.ok(most <= 2, `an event ran ${most} times on two webhook processes`);
 			assert.ok(
 				Object.keys(answers).every((key) => key.startsWith('200 ')),
 				`every delivery is acknowledged with 200: ${JSON.stringify(answers)}`,
