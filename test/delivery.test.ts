@@ -83,6 +83,46 @@ describe('receiveDelivery', () => {
 		expect(saved).toHaveLength(3);
 	});
 
+	it('passes an event it does not own to its owner, recording nothing, and keeps its own', () => {
+		const self = 'http://10.0.0.1:5678';
+		const peer = 'http://10.0.0.2:5678';
+		const other = new DedupeLedger('other');
+		other.locatedAt(peer);
+		other.add('evt_seed', Math.floor(Date.now() / 1000));
+		const { saved, access } = store(persisted(other.persistent()));
+		const secret = newSecret();
+		const outcomes = Array.from({ length: 20 }, () =>
+			receiveDelivery(request({ secret, event: sampleEvent(), dedupe: access, route: { self } })),
+		);
+		const passed = outcomes.filter((outcome) => outcome.forwardTo !== undefined);
+		const kept = outcomes.filter((outcome) => outcome.forwardTo === undefined);
+		expect(passed.length).toBeGreaterThan(0);
+		expect(kept.length).toBeGreaterThan(0);
+		for (const outcome of passed) {
+			expect(outcome.forwardTo).toBe(peer);
+			expect(outcome.item).toBeUndefined();
+		}
+		for (const outcome of kept) expect(outcome.body.status).toBe('accepted');
+		expect(access.ledger.size).toBe(1 + kept.length);
+		expect(saved.length).toBeGreaterThan(0);
+	});
+
+	it('handles a delivery itself when a peer was quiet for longer than its liveness', () => {
+		const other = new DedupeLedger('other');
+		other.locatedAt('http://10.0.0.2:5678');
+		other.add('evt_seed', Math.floor(Date.now() / 1000) - 3600);
+		const { access } = store(persisted(other.persistent()));
+		const secret = newSecret();
+		for (let i = 0; i < 10; i++) {
+			const route = { self: 'http://10.0.0.1:5678' };
+			const outcome = receiveDelivery(
+				request({ secret, event: sampleEvent(), dedupe: access, route }),
+			);
+			expect(outcome.forwardTo).toBeUndefined();
+			expect(outcome.body.status).toBe('accepted');
+		}
+	});
+
 	it("puts back ids another process's save overwrote, even on an ignored delivery", () => {
 		const { saved, access } = store();
 		const secret = newSecret();

@@ -14,7 +14,15 @@ import {
 } from 'n8n-workflow';
 
 import { sharedLedger, type StoredDedupeState } from './dedupeStore';
-import { MISCONFIGURED, receiveDelivery, type DeliverySettings, type LogLine } from './delivery';
+import {
+	MISCONFIGURED,
+	receiveDelivery,
+	type DeliveryOutcome,
+	type DeliveryRequest,
+	type DeliverySettings,
+	type LogLine,
+} from './delivery';
+import { addressOf, FORWARD_TIMEOUT_MS, FORWARDED_HEADER } from './eventOwner';
 import { compileEventTypeFilter } from './eventTypeFilter';
 import { parseSigningSecret } from './signingSecret';
 
@@ -31,6 +39,7 @@ interface TriggerOptions {
 	toleranceSeconds?: number;
 	retentionDays?: number;
 	maxStoredIds?: number;
+	routeToOneProcess?: boolean;
 }
 
 function settingsFrom(options: TriggerOptions): DeliverySettings {
@@ -46,6 +55,64 @@ function settingsFrom(options: TriggerOptions): DeliverySettings {
 /** The node's static data lives under the workflow's global data, keyed by node id, so a rename keeps it. */
 function storeKey(nodeId: string): string {
 	return `pivotalTrigger.dedupe.${nodeId}`;
+}
+
+const ANSWERS: ReadonlySet<unknown> = new Set([
+	'accepted',
+	'duplicate',
+	'ignored',
+	'rejected',
+	'invalid',
+	'misconfigured',
+]);
+
+/**
+ * Sends a verified delivery, as received, to the webhook process that handles its event, and
+ * returns that process's answer; undefined when it cannot be reached or its answer is not this
+ * node's (an address can outlive its process), so the caller handles the delivery itself.
+ */
+async function passOn(
+	context: IWebhookFunctions,
+	owner: string,
+	delivery: DeliveryRequest,
+	path: string,
+	log: (lines: LogLine[]) => void,
+): Promise<Pick<DeliveryOutcome, 'httpStatus' | 'body'> | undefined> {
+	const headers: IDataObject = { 'content-type': 'application/octet-stream' };
+	for (const [name, value] of Object.entries(delivery.headers)) {
+		if (/^(svix|webhook)-/i.test(name)) headers[name] = value;
+	}
+	headers[FORWARDED_HEADER] = delivery.route?.self;
+	try {
+		const response = await context.helpers.httpRequest({
+			method: 'POST',
+			url: `${owner}${path}`,
+			body: delivery.rawBody,
+			headers,
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			json: true,
+			timeout: FORWARD_TIMEOUT_MS,
+		});
+		const body = response.body as DeliveryOutcome['body'] | undefined;
+		if (typeof body === 'object' && body !== null && ANSWERS.has(body.status)) {
+			return { httpStatus: response.statusCode as number, body };
+		}
+		log([
+			{
+				level: 'warn',
+				message: `${owner} answered ${response.statusCode} without a Pivotal Trigger answer: handling the delivery here`,
+			},
+		]);
+	} catch (error) {
+		log([
+			{
+				level: 'warn',
+				message: `could not pass the delivery on to ${owner} (${(error as Error).message}): handling it here`,
+			},
+		]);
+	}
+	return undefined;
 }
 
 export class PivotalTrigger implements INodeType {
@@ -143,6 +210,14 @@ export class PivotalTrigger implements INodeType {
 							'How long a processed event ID is remembered, so a retry of it does not start the workflow again. Pivotal retries for up to 7 days.',
 					},
 					{
+						displayName: 'Route Each Event to One Webhook Process',
+						name: 'routeToOneProcess',
+						type: 'boolean',
+						default: false,
+						description:
+							"Whether, in queue mode with several webhook processes behind a balancer that doesn't route by svix-ID, each delivery is passed to the process that the event's ID maps to, so retries are deduplicated wherever they land. Costs one internal request for most deliveries. No effect with one n8n process.",
+					},
+					{
 						displayName: 'Timestamp Tolerance (Seconds)',
 						name: 'toleranceSeconds',
 						type: 'number',
@@ -209,11 +284,11 @@ export class PivotalTrigger implements INodeType {
 
 		let credentials: IDataObject;
 		let events: unknown;
-		let settings: DeliverySettings;
+		let options: TriggerOptions;
 		try {
 			credentials = await this.getCredentials(CREDENTIAL);
 			events = this.getNodeParameter('events', '*');
-			settings = settingsFrom(this.getNodeParameter('options', {}) as TriggerOptions);
+			options = this.getNodeParameter('options', {}) as TriggerOptions;
 		} catch (error) {
 			// Answering 500 makes Pivotal retry, so no event is lost while the node is fixed.
 			log([
@@ -240,25 +315,41 @@ export class PivotalTrigger implements INodeType {
 		const isTestRun = this.getMode() === 'manual';
 		const staticData = isTestRun ? undefined : this.getWorkflowStaticData('global');
 		const key = storeKey(node.id);
+		const ledger = sharedLedger(`${this.getWorkflow().id}:${node.id}`, PROCESS_WRITER_ID);
+		const headers = this.getHeaderData();
+		const self = options.routeToOneProcess && !isTestRun ? addressOf(req.socket) : undefined;
+		if (self) ledger.locatedAt(self);
 
-		const outcome = receiveDelivery({
+		const delivery: DeliveryRequest = {
 			rawBody: req.rawBody ?? Buffer.alloc(0),
-			headers: this.getHeaderData(),
+			headers,
 			signingSecret: credentials.signingSecret,
 			previousSigningSecret: credentials.previousSigningSecret,
 			events,
-			settings,
+			settings: settingsFrom(options),
 			nowMs: Date.now(),
 			dedupe: staticData && {
-				ledger: sharedLedger(`${this.getWorkflow().id}:${node.id}`, PROCESS_WRITER_ID),
+				ledger,
 				stored: staticData[key],
 				save: (state: StoredDedupeState) => {
 					// Assigned whole: n8n notices only top-level writes to static data.
 					staticData[key] = state as unknown as IDataObject;
 				},
 			},
-		});
+			route: self && headers[FORWARDED_HEADER] === undefined ? { self } : undefined,
+		};
+		let outcome = receiveDelivery(delivery);
 		log(outcome.log);
+		if (outcome.forwardTo) {
+			const answer = await passOn(this, outcome.forwardTo, delivery, req.originalUrl, log);
+			if (answer) {
+				res.status(answer.httpStatus).json(answer.body);
+				return { noWebhookResponse: true };
+			}
+			// The owner could not answer: handled here, as without routing, so nothing is lost.
+			outcome = receiveDelivery({ ...delivery, route: undefined });
+			log(outcome.log);
+		}
 
 		// The node answers itself, before the run: Pivotal wants 2xx within 10 s, and n8n 2.x
 		// drops static-data changes when it sends the response on the node's behalf.

@@ -20,13 +20,16 @@ export interface StoredDedupeState {
 	/** The writer that saved this state and its revision, `<writer>.<revision>`. */
 	rev: string;
 	/**
-	 * For each process whose ids are in here: the newest of its revisions included, and when
-	 * (epoch seconds) this state learnt of it. Writers quiet for longer than the retention go.
+	 * For each process whose ids are in here: the newest of its revisions included, when (epoch
+	 * seconds) it made it, and where other processes can reach it (see eventOwner.ts). Writers
+	 * quiet for longer than the retention go.
 	 */
-	writers: Record<string, [revision: number, seenAt: number]>;
+	writers: Record<string, WriterEntry>;
 	/** [hour start in epoch seconds, fingerprints of the ids that arrived in that hour] */
 	buckets: Array<[number, string]>;
 }
+
+export type WriterEntry = [revision: number, seenAt: number, address?: string];
 
 export interface DedupeLimits {
 	retentionSeconds: number;
@@ -71,14 +74,16 @@ function writerOf(rev: unknown): string | undefined {
 }
 
 /** The revisions a stored state says it includes; malformed entries count as unknown. */
-function writersIn(state: Record<string, unknown>): Map<string, [number, number]> {
-	const writers = new Map<string, [number, number]>();
+function writersIn(state: Record<string, unknown>): Map<string, WriterEntry> {
+	const writers = new Map<string, WriterEntry>();
 	if (!isRecord(state.writers)) return writers;
 	for (const [writer, entry] of Object.entries(state.writers)) {
 		if (!Array.isArray(entry)) continue;
-		const [revision, seenAt] = entry as unknown[];
+		const [revision, seenAt, address] = entry as unknown[];
 		if (Number.isSafeInteger(revision) && Number.isSafeInteger(seenAt)) {
-			writers.set(writer, [revision as number, seenAt as number]);
+			const known: WriterEntry = [revision as number, seenAt as number];
+			if (typeof address === 'string') known.push(address);
+			writers.set(writer, known);
 		}
 	}
 	return writers;
@@ -97,7 +102,7 @@ export class DedupeLedger {
 	/** Counts this process's own additions: what another state may or may not include. */
 	private revision = 0;
 	/** Other writers: the newest revision merged from each, and when it was seen. */
-	private readonly merged = new Map<string, [number, number]>();
+	private readonly merged = new Map<string, WriterEntry>();
 	/**
 	 * Per writer, the bucket strings last merged from its state. A writer only appends to a
 	 * bucket or drops ids from its front, so the next merge of its state reads only what follows.
@@ -106,6 +111,7 @@ export class DedupeLedger {
 	private warnedNearCap = false;
 	private evictionWarnedAt = Number.NEGATIVE_INFINITY;
 	private lastSeenAt = 0;
+	private address?: string;
 	private readonly view: StoredDedupeState;
 
 	constructor(private readonly writerId: string) {
@@ -167,6 +173,26 @@ export class DedupeLedger {
 			: { absorbed, behind, problem: `${unreadable} stored dedupe bucket(s) were unreadable` };
 	}
 
+	/** Where this process is reachable; written with its next save for other processes. */
+	locatedAt(address: string) {
+		this.address = address;
+	}
+
+	/** Addresses of the other processes that wrote to the store within the last `withinSeconds`. */
+	peers(nowSeconds: number, withinSeconds: number): string[] {
+		const addresses = new Set<string>();
+		for (const [, seenAt, address] of this.merged.values()) {
+			if (
+				address !== undefined &&
+				address !== this.address &&
+				seenAt >= nowSeconds - withinSeconds
+			) {
+				addresses.add(address);
+			}
+		}
+		return [...addresses];
+	}
+
 	/** Drops ids older than the retention, then the oldest ids beyond the cap. */
 	prune(nowSeconds: number, limits: DedupeLimits): PruneResult {
 		const cutoff = nowSeconds - limits.retentionSeconds;
@@ -215,10 +241,9 @@ export class DedupeLedger {
 	private refreshView(nowSeconds: number) {
 		this.lastSeenAt = Math.max(this.lastSeenAt, nowSeconds);
 		this.view.rev = `${this.writerId}.${this.revision}`;
-		this.view.writers = Object.fromEntries([
-			...this.merged,
-			[this.writerId, [this.revision, this.lastSeenAt]],
-		]);
+		const own: WriterEntry = [this.revision, this.lastSeenAt];
+		if (this.address !== undefined) own.push(this.address);
+		this.view.writers = Object.fromEntries([...this.merged, [this.writerId, own]]);
 		this.view.buckets = this.oldestFirst().map((start) => [
 			start,
 			this.buckets.get(start) as string,

@@ -1,6 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import type { DedupeLedger, DedupeLimits, StoredDedupeState } from './dedupeStore';
+import { ownerOf, PEER_LIVENESS_SECONDS } from './eventOwner';
 import { compileEventTypeFilter } from './eventTypeFilter';
 import type { PivotalDeliveryMetadata } from './PivotalEvent';
 import { verifySignature, type Headers } from './signature';
@@ -29,6 +30,11 @@ export interface DeliveryRequest {
 	nowMs: number;
 	/** Absent on test-URL runs: n8n throws their static data away. */
 	dedupe?: DedupeAccess;
+	/**
+	 * Present when each event is to be handled by one webhook process of several: this
+	 * process's address. Absent for a delivery another process already passed on.
+	 */
+	route?: { self: string };
 }
 
 export type LogLine = { level: 'debug' | 'info' | 'warn' | 'error'; message: string };
@@ -46,6 +52,11 @@ export interface DeliveryOutcome {
 	body: { status: DeliveryStatus; message?: string };
 	/** The workflow's input; present only when the delivery starts an execution. */
 	item?: IDataObject;
+	/**
+	 * The address of the process that handles this event; the delivery was verified and nothing
+	 * was recorded. Pass it on there, or handle it here (without `route`) when that fails.
+	 */
+	forwardTo?: string;
 	log: LogLine[];
 }
 
@@ -197,6 +208,18 @@ export function receiveDelivery(request: DeliveryRequest): DeliveryOutcome {
 			: typeof envelopeId === 'number'
 				? String(envelopeId)
 				: messageId;
+	if (request.dedupe && request.route) {
+		const { self } = request.route;
+		const peers = request.dedupe.ledger.peers(nowSeconds, PEER_LIVENESS_SECONDS);
+		const owner = ownerOf(eventId, self, peers);
+		if (owner !== self) {
+			log.push({
+				level: 'debug',
+				message: `event ${eventId} is handled by ${owner}: passing it on`,
+			});
+			return { httpStatus: 200, body: { status: 'accepted' }, forwardTo: owner, log };
+		}
+	}
 	if (request.dedupe && !recordOnce(request.dedupe, eventId, nowSeconds, settings, log)) {
 		log.push({ level: 'debug', message: `duplicate delivery of event ${eventId} acknowledged` });
 		return { httpStatus: 200, body: { status: 'duplicate' }, log };

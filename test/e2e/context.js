@@ -80,9 +80,9 @@ class E2eContext {
 		this.invoices = await this.addWorkflow('Pivotal e2e: invoice events', 'invoice.*');
 	}
 
-	async addWorkflow(name, events) {
+	async addWorkflow(name, events, options = {}) {
 		const created = await this.client.createWorkflow(
-			pivotalWorkflow({ name, credential: this.credential, events }),
+			pivotalWorkflow({ name, credential: this.credential, events, options }),
 		);
 		const activated = await this.client.activateWorkflow(created.id);
 		if (!activated.active) throw new Error(`workflow ${created.id} did not activate`);

@@ -8,6 +8,7 @@ const { N8nInstance, freePort } = require('../../scripts/lib/n8n');
 const { installCommunityPackage } = require('../../scripts/lib/package');
 const { ensureInstalled } = require('../../scripts/lib/runtimes');
 const { PostgresServer, RedisServer } = require('../../scripts/lib/services');
+const { sampleEvent } = require('../../scripts/lib/signing');
 const { waitUntilLive, webhookUrls } = require('../../scripts/lib/workflows');
 const { E2eContext, OWNER } = require('./context');
 
@@ -88,6 +89,30 @@ class QueueContext extends E2eContext {
 			data: { signingSecret: this.secret },
 		});
 		this.main = await this.addWorkflow('Pivotal e2e queue: all events', '*');
+		this.routed = await this.addWorkflow('Pivotal e2e queue: routed to one process', '*', {
+			routeToOneProcess: true,
+		});
+		await this.introduceProcesses(this.routed);
+	}
+
+	/**
+	 * Processes learn each other's addresses from the store, which each one writes when it
+	 * records an event: one event on each, then one more each to read what the other wrote.
+	 */
+	async introduceProcesses(workflow) {
+		// Observed, so their executions are done before any scenario counts executions.
+		await this.observe(
+			workflow,
+			async () => {
+				for (const which of [0, 1, 0, 1]) {
+					const answer = await this.send(sampleEvent(), { url: this.urlOn(workflow, which) });
+					if (answer.status !== 200) {
+						throw new Error(`introduction: ${answer.status} ${answer.text}`);
+					}
+				}
+			},
+			{ atLeast: 4 },
+		);
 	}
 
 	/** The production URL of `workflow` on webhook process 0 or 1. */
