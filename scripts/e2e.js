@@ -12,130 +12,18 @@
  *   N8N_E2E_TARBALL=<tgz>  test this packed package instead of building and packing the checkout
  */
 
-const fs = require('node:fs');
-const path = require('node:path');
-
 const { E2eContext } = require('../test/e2e/context');
 const { scenarios } = require('../test/e2e/scenarios');
-const { runMain, stopAll } = require('./lib/n8n');
-const { packPackage } = require('./lib/package');
-const { instancesDir, release } = require('./lib/runtimes');
+const { runMain } = require('./lib/n8n');
+const { runSuite } = require('./lib/suite');
 
-const SCENARIO_TIMEOUT_MS = 120_000;
-
-const log = (message) => console.log(`  · ${message}`);
-
-function withTimeout(promise, ms, what) {
-	let timer;
-	const timeout = new Promise((_, reject) => {
-		timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-	});
-	return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function indent(text, prefix = '      ') {
-	return String(text)
-		.split('\n')
-		.map((line) => prefix + line)
-		.join('\n');
-}
-
-/** An assertion's message and where in the scenarios it failed; the full stack otherwise. */
-function describe(error) {
-	if (error.code !== 'ERR_ASSERTION') return error.stack || String(error);
-	const where = (error.stack || '').split('\n').find((line) => line.includes('test/e2e/'));
-	return where ? `${error.message}\n${where.trim()}` : error.message;
-}
-
-async function runVersion(major, tarball, workDir, results) {
-	const ctx = new E2eContext({ major, tarball, workDir, log });
-	console.log(`\n${ctx.label} (${path.basename(ctx.runtime.nodeBin)} ${ctx.runtime.nodeBin})`);
-	const started = Date.now();
-	const record = (name, error, ms) => {
-		results.push({ version: ctx.label, name, error });
-		const mark = error ? '✗ FAIL' : '✓ pass';
-		console.log(`  ${mark}  [${ctx.label}] ${name} (${ms} ms)`);
-		if (error) console.log(indent(describe(error)));
-	};
-	try {
-		try {
-			await withTimeout(ctx.setUp(), 300_000, 'set-up');
-		} catch (error) {
-			// Every scenario counts as failed: none of them could prove anything.
-			for (const scenario of scenarios) record(scenario.name, error, 0);
-			if (ctx.instance) console.log(indent(ctx.instance.logTail(30), '      n8n| '));
-			return;
-		}
-		for (const scenario of scenarios) {
-			if (interrupted) break;
-			const scenarioStart = Date.now();
-			let failure;
-			try {
-				await withTimeout(scenario.run(ctx), SCENARIO_TIMEOUT_MS, scenario.name);
-			} catch (error) {
-				failure = error;
-			}
-			record(scenario.name, failure, Date.now() - scenarioStart);
-			if (failure) console.log(indent(ctx.instance.logTail(15), '      n8n| '));
-		}
-	} finally {
-		await ctx.tearDown();
-		const seconds = ((Date.now() - started) / 1000).toFixed(1);
-		console.log(`  ${ctx.label}: ${seconds} s including start-up and restart`);
-	}
-}
-
-async function main() {
-	const majors = (process.env.N8N_E2E_VERSIONS || '1,2')
-		.split(',')
-		.map((value) => value.trim())
-		.filter(Boolean);
-	for (const major of majors) release(major);
-
-	const runDir = path.join(instancesDir(), `e2e-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-	fs.mkdirSync(runDir, { recursive: true });
-	let tarball = process.env.N8N_E2E_TARBALL && path.resolve(process.env.N8N_E2E_TARBALL);
-	if (tarball) {
-		console.log(`Testing ${tarball}`);
-	} else {
-		const packStart = Date.now();
-		console.log('Building and packing n8n-nodes-pivotal…');
-		tarball = packPackage(runDir);
-		log(`${path.basename(tarball)} in ${Date.now() - packStart} ms`);
-	}
-
-	const results = [];
-	// One n8n at a time: the machine has two cores and the counts must not depend on load.
-	for (const major of majors) {
-		if (!interrupted) await runVersion(major, tarball, runDir, results);
-	}
-
-	const failed = results.filter((result) => result.error);
-	const passed = results.length - failed.length;
-	console.log('');
-	if (failed.length > 0) {
-		console.log('Failed:');
-		for (const result of failed) console.log(`  [${result.version}] ${result.name}`);
-		console.log(`n8n user folders and logs kept in ${runDir}`);
-	} else if (process.env.N8N_E2E_KEEP) {
-		console.log(`n8n user folders and logs kept in ${runDir}`);
-	} else {
-		fs.rmSync(runDir, { recursive: true, force: true });
-	}
-	if (interrupted) console.log('Interrupted: the scenarios after the signal did not run.');
-	console.log(`${passed} passed, ${failed.length} failed`);
-	if (interrupted) return 130;
-	return failed.length === 0 && results.length > 0 ? 0 : 1;
-}
-
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM']) {
-	process.once(signal, () => {
-		console.log(`\n${signal}: stopping n8n`);
-		interrupted = true;
-		// The running scenario fails once n8n is gone; the loops then stop and report.
-		void stopAll();
-	});
-}
-
-runMain(main, () => console.log('0 passed, 1 failed'));
+runMain(
+	() =>
+		runSuite({
+			kind: 'e2e',
+			cases: scenarios,
+			caseTimeoutMs: 120_000,
+			createContext: (options) => new E2eContext(options),
+		}),
+	() => console.log('0 passed, 1 failed'),
+);
