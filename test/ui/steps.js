@@ -2,10 +2,9 @@
 
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { randomBytes } = require('node:crypto');
 
 const { REPO_DIR } = require('../../scripts/lib/runtimes');
-const { newSecret } = require('../../scripts/lib/signing');
+const { newEventId, newSecret } = require('../../scripts/lib/signing');
 const { sleep } = require('../../scripts/lib/util');
 const { sendEvent } = require('./context');
 
@@ -29,8 +28,6 @@ const MALFORMED_SECRET = 'sk_live_51HqLyjWDarjtT1zdp7dcQx';
  * having arrived after this long is what "the editor keeps waiting" means.
  */
 const NOTHING_ARRIVES_MS = 3000;
-
-const newEventId = () => `evt_ui_${randomBytes(6).toString('hex')}`;
 
 async function openNodesPanel(ctx, query) {
 	await ctx.byTestId('canvas-plus-button').click();
@@ -184,10 +181,8 @@ async function startListening(ctx) {
 
 async function sendSigned(ctx, { id, secret = ctx.secret }) {
 	assert.ok(ctx.state.testUrl, 'the node panel step found the test URL');
-	return await sendEvent([
-		...['--url', ctx.state.testUrl, '--secret', secret],
-		...['--type', 'invoice.paid', '--id', id],
-	]);
+	const args = ['--url', ctx.state.testUrl, '--secret', secret, '--type', 'invoice.paid'];
+	return await sendEvent([...args, '--id', id]);
 }
 
 async function assertOutputShows(ctx, id) {
