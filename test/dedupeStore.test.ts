@@ -42,7 +42,10 @@ describe('DedupeLedger', () => {
 		const before = new DedupeLedger('before');
 		for (let i = 0; i < 500; i++) before.add(`evt_${i}`, NOW + i * 60);
 		const after = new DedupeLedger('after');
-		expect(after.absorb(persisted(before.persistent()))).toEqual({ absorbed: 500 });
+		expect(after.sync(persisted(before.persistent()), NOW)).toEqual({
+			absorbed: 500,
+			behind: false,
+		});
 		expect(after.add('evt_42', NOW + DAY)).toBe(false);
 		expect(after.add('evt_500', NOW + DAY)).toBe(true);
 	});
@@ -94,25 +97,103 @@ describe('DedupeLedger', () => {
 		mine.add('evt_a', NOW);
 		theirs.add('evt_b', NOW);
 		theirs.add('evt_a', NOW);
-		expect(mine.absorb(persisted(theirs.persistent()))).toEqual({ absorbed: 1 });
+		expect(mine.sync(persisted(theirs.persistent()), NOW)).toEqual({ absorbed: 1, behind: true });
 		expect(mine.has('evt_a') && mine.has('evt_b')).toBe(true);
 		expect(mine.size).toBe(2);
 	});
 
-	it('knows its own revisions, so re-reading its own write costs nothing', () => {
+	it('finds its own latest write in stored state current, and an older one behind', () => {
 		const ledger = new DedupeLedger('w1');
 		ledger.add('evt_1', NOW);
-		const first = (persisted(ledger.persistent()) as StoredDedupeState).rev;
+		const first = persisted(ledger.persistent());
 		ledger.add('evt_2', NOW);
-		const second = ledger.persistent().rev;
-		expect(first).not.toBe(second);
-		expect(ledger.wrote(first)).toBe(true);
-		expect(ledger.wrote(second)).toBe(true);
-		expect(ledger.isLatest(first)).toBe(false);
-		expect(ledger.isLatest(second)).toBe(true);
-		expect(ledger.wrote('w1.99')).toBe(false);
-		expect(ledger.wrote('w2.1')).toBe(false);
-		expect(ledger.wrote(undefined)).toBe(false);
+		expect(ledger.sync(persisted(ledger.persistent()), NOW)).toEqual({
+			absorbed: 0,
+			behind: false,
+		});
+		expect(ledger.sync(first, NOW)).toEqual({ absorbed: 0, behind: true });
+	});
+
+	it("knows when another process's save overwrote its ids, and its state puts them back", () => {
+		const a = new DedupeLedger('a');
+		const b = new DedupeLedger('b');
+		a.add('evt_1', NOW);
+		b.sync(persisted(a.persistent()), NOW);
+		a.add('evt_2', NOW);
+		// b saves after a without having seen evt_2: the database now lacks it.
+		b.add('evt_3', NOW);
+		const overwritten = persisted(b.persistent());
+		expect(a.sync(overwritten, NOW)).toEqual({ absorbed: 1, behind: true });
+		const restarted = new DedupeLedger('c');
+		restarted.sync(persisted(a.persistent()), NOW);
+		for (const id of ['evt_1', 'evt_2', 'evt_3']) expect(restarted.has(id)).toBe(true);
+		expect(b.sync(persisted(a.persistent()), NOW)).toEqual({ absorbed: 1, behind: false });
+	});
+
+	it('reads no ids from stored state that holds nothing new', () => {
+		const theirs = new DedupeLedger('theirs');
+		for (let i = 0; i < 100; i++) theirs.add(`evt_${i}`, NOW);
+		const mine = new DedupeLedger('mine');
+		const stored = persisted(theirs.persistent()) as StoredDedupeState;
+		expect(mine.sync(stored, NOW).absorbed).toBe(100);
+		// Same writers and revisions: the ids are not read again, so a planted one goes unseen.
+		stored.buckets[0][1] += fingerprint('evt_planted');
+		expect(mine.sync(stored, NOW)).toEqual({ absorbed: 0, behind: false });
+		expect(mine.has('evt_planted')).toBe(false);
+	});
+
+	it('reads only the ids another writer appended since the last merge', () => {
+		const theirs = new DedupeLedger('theirs');
+		for (let i = 0; i < 100; i++) theirs.add(`evt_${i}`, NOW);
+		const mine = new DedupeLedger('mine');
+		mine.sync(persisted(theirs.persistent()), NOW);
+		for (let i = 100; i < 105; i++) theirs.add(`evt_${i}`, NOW);
+		const stored = persisted(theirs.persistent()) as StoredDedupeState;
+		// Already-merged part rewritten: an incremental merge does not read it again.
+		const [start, prints] = stored.buckets[0];
+		stored.buckets[0] = [start, fingerprint('evt_planted') + prints.slice(FINGERPRINT_CHARS)];
+		expect(mine.sync(stored, NOW)).toEqual({ absorbed: 5, behind: false });
+		expect(mine.has('evt_104')).toBe(true);
+		expect(mine.has('evt_planted')).toBe(false);
+	});
+
+	it('reads a bucket whole again once its writer dropped ids from its front', () => {
+		const theirs = new DedupeLedger('theirs');
+		for (let i = 0; i < 1000; i++) theirs.add(`evt_${i}`, NOW);
+		const mine = new DedupeLedger('mine');
+		mine.sync(persisted(theirs.persistent()), NOW);
+		for (let i = 1000; i < 1010; i++) theirs.add(`evt_${i}`, NOW);
+		theirs.prune(NOW, { retentionSeconds: DAY, maxIds: 1000 });
+		expect(mine.sync(persisted(theirs.persistent()), NOW)).toEqual({
+			absorbed: 10,
+			behind: false,
+		});
+		expect(mine.size).toBe(1010);
+	});
+
+	it("reads the previous release's format (v1) without losing an id, and rewrites it", () => {
+		const prints = ['evt_a', 'evt_b', 'evt_c'].map(fingerprint).join('');
+		const hour = Math.floor(NOW / BUCKET_SECONDS) * BUCKET_SECONDS;
+		const previous = { v: 1, rev: 'old.3', buckets: [[hour, prints]] };
+		const ledger = new DedupeLedger('new');
+		expect(ledger.sync(previous, NOW)).toEqual({ absorbed: 3, behind: true });
+		for (const id of ['evt_a', 'evt_b', 'evt_c']) expect(ledger.has(id)).toBe(true);
+		const rewritten = persisted(ledger.persistent()) as StoredDedupeState;
+		expect(rewritten.v).toBe(2);
+		const other = new DedupeLedger('other');
+		expect(other.sync(rewritten, NOW).absorbed).toBe(3);
+	});
+
+	it('forgets writers quiet for longer than the retention', () => {
+		const old = new DedupeLedger('old');
+		old.add('evt_1', NOW);
+		const ledger = new DedupeLedger('w1');
+		ledger.sync(persisted(old.persistent()), NOW);
+		ledger.add('evt_2', NOW + 8 * DAY);
+		expect(Object.keys(ledger.persistent().writers).sort()).toEqual(['old', 'w1']);
+		ledger.prune(NOW + 8 * DAY, WEEK);
+		ledger.add('evt_3', NOW + 8 * DAY);
+		expect(Object.keys(ledger.persistent().writers)).toEqual(['w1']);
 	});
 
 	it('hands out one state object that stays current, so a late save carries later ids', () => {
@@ -123,7 +204,7 @@ describe('DedupeLedger', () => {
 		ledger.add('evt_3', NOW + BUCKET_SECONDS);
 		expect(ledger.persistent()).toBe(handedToFirstRequest);
 		const restarted = new DedupeLedger('w2');
-		expect(restarted.absorb(persisted(handedToFirstRequest))).toEqual({ absorbed: 3 });
+		expect(restarted.sync(persisted(handedToFirstRequest), NOW)).toMatchObject({ absorbed: 3 });
 		ledger.prune(NOW + 30 * DAY, WEEK);
 		expect(handedToFirstRequest.buckets).toEqual([]);
 	});
@@ -136,15 +217,22 @@ describe('DedupeLedger', () => {
 	});
 
 	it.each([
-		['a future format', { v: 2, rev: 'x.1', buckets: [] }, 'unknown format'],
+		['a future format', { v: 3, rev: 'x.1', writers: {}, buckets: [] }, 'unknown format'],
 		['a string', 'garbage', 'unknown format'],
-		['no bucket list', { v: 1, rev: 'x.1' }, 'no bucket list'],
-	])('reports stored state with %s and absorbs nothing', (_label, stored, words) => {
-		const ledger = new DedupeLedger('w1');
-		ledger.add('evt_kept', NOW);
-		expect(ledger.absorb(stored)).toEqual({ absorbed: 0, problem: expect.stringContaining(words) });
-		expect(ledger.has('evt_kept')).toBe(true);
-	});
+		['no bucket list', { v: 2, rev: 'x.1', writers: { x: [1, NOW] } }, 'no bucket list'],
+	])(
+		'reports stored state with %s, absorbs nothing and asks to rewrite it',
+		(_label, stored, words) => {
+			const ledger = new DedupeLedger('w1');
+			ledger.add('evt_kept', NOW);
+			expect(ledger.sync(stored, NOW)).toEqual({
+				absorbed: 0,
+				behind: true,
+				problem: expect.stringContaining(words),
+			});
+			expect(ledger.has('evt_kept')).toBe(true);
+		},
+	);
 
 	it('keeps the readable buckets of a partly corrupted store', () => {
 		const good = new DedupeLedger('good');
@@ -155,15 +243,16 @@ describe('DedupeLedger', () => {
 			buckets: [...stored.buckets, [NOW, 'short'], ['soon', 'abcdefghijkl'], [NOW, '!!!!!!!!!!!!']],
 		};
 		const ledger = new DedupeLedger('w1');
-		expect(ledger.absorb(corrupted)).toEqual({
+		expect(ledger.sync(corrupted, NOW)).toEqual({
 			absorbed: 1,
+			behind: true,
 			problem: '3 stored dedupe bucket(s) were unreadable',
 		});
 		expect(ledger.has('evt_1')).toBe(true);
 	});
 
 	it('treats missing stored state as empty', () => {
-		expect(new DedupeLedger('w1').absorb(undefined)).toEqual({ absorbed: 0 });
+		expect(new DedupeLedger('w1').sync(undefined, NOW)).toEqual({ absorbed: 0, behind: false });
 	});
 });
 

@@ -63,7 +63,7 @@ describe('receiveDelivery', () => {
 			'duplicate',
 		);
 		expect(saved).toHaveLength(1);
-		expect(saved[0]).toMatchObject({ v: 1, rev: 'test.1' });
+		expect(saved[0]).toMatchObject({ v: 2, rev: 'test.1' });
 	});
 
 	it('brings a lagging database up to date when a duplicate arrives, and only then', () => {
@@ -78,17 +78,42 @@ describe('receiveDelivery', () => {
 			'duplicate',
 		);
 		expect(saved).toHaveLength(3);
-		expect(new DedupeLedger('restarted').absorb(saved[2])).toEqual({ absorbed: 2 });
+		expect(new DedupeLedger('restarted').sync(saved[2], Date.now() / 1000).absorbed).toBe(2);
 		receiveDelivery(request({ secret, event: second, dedupe: access }));
 		expect(saved).toHaveLength(3);
 	});
 
+	it("puts back ids another process's save overwrote, even on an ignored delivery", () => {
+		const { saved, access } = store();
+		const secret = newSecret();
+		const accepted = sampleEvent();
+		receiveDelivery(request({ secret, event: accepted, dedupe: access }));
+		const other = new DedupeLedger('other');
+		other.add('evt_from_other', Math.floor(Date.now() / 1000));
+		const overwritten = { ...access, stored: persisted(other.persistent()) };
+		const ignored = receiveDelivery(
+			request({
+				secret,
+				event: sampleEvent({ type: 'customer.created' }),
+				events: 'invoice.*',
+				dedupe: overwritten,
+			}),
+		);
+		expect(ignored.body.status).toBe('ignored');
+		expect(saved).toHaveLength(2);
+		const restarted = new DedupeLedger('restarted');
+		restarted.sync(saved[1], Date.now() / 1000);
+		expect(restarted.has(accepted.id) && restarted.has('evt_from_other')).toBe(true);
+	});
+
 	it('rewrites an unreadable store instead of losing the delivery, and logs it', () => {
-		const { saved, access } = store({ v: 1, rev: 'other.3', buckets: 'garbage' });
+		const { saved, access } = store({ v: 2, rev: 'other.3', writers: {}, buckets: 'garbage' });
 		const outcome = receiveDelivery(request({ dedupe: access }));
 		expect(outcome.body.status).toBe('accepted');
 		expect(outcome.item).toBeDefined();
-		expect(saved).toHaveLength(1);
+		const rewritten = new DedupeLedger('check');
+		rewritten.sync(saved[saved.length - 1], Date.now() / 1000);
+		expect(rewritten.has(String(outcome.item?.id))).toBe(true);
 		expect(outcome.log).toContainEqual({
 			level: 'warn',
 			message: expect.stringContaining('it will be rewritten'),

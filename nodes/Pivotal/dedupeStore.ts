@@ -4,7 +4,12 @@ import { createHash } from 'node:crypto';
 export const BUCKET_SECONDS = 3600;
 /** 9 bytes of SHA-256 in base64url: 12 characters whatever the id's length. */
 export const FINGERPRINT_CHARS = 12;
-export const STORE_FORMAT_VERSION = 1;
+/**
+ * 2 adds `writers`, so a process can tell whether stored state lacks its own writes or holds
+ * others' it has not merged yet without reading the ids; 1 (release 0.1.0) is still read.
+ */
+export const STORE_FORMAT_VERSION = 2;
+const READABLE_VERSIONS: readonly unknown[] = [1, STORE_FORMAT_VERSION];
 /** Share of the cap at which the store warns that it will soon evict ids. */
 export const NEAR_CAP_SHARE = 0.9;
 
@@ -12,8 +17,13 @@ const FINGERPRINTS = /^[A-Za-z0-9_-]*$/;
 
 export interface StoredDedupeState {
 	v: typeof STORE_FORMAT_VERSION;
-	/** Who wrote this state and when, so a process can tell its own writes from others'. */
+	/** The writer that saved this state and its revision, `<writer>.<revision>`. */
 	rev: string;
+	/**
+	 * For each process whose ids are in here: the newest of its revisions included, and when
+	 * (epoch seconds) this state learnt of it. Writers quiet for longer than the retention go.
+	 */
+	writers: Record<string, [revision: number, seenAt: number]>;
 	/** [hour start in epoch seconds, fingerprints of the ids that arrived in that hour] */
 	buckets: Array<[number, string]>;
 }
@@ -23,9 +33,15 @@ export interface DedupeLimits {
 	maxIds: number;
 }
 
-export interface AbsorbResult {
+export interface SyncResult {
 	absorbed: number;
-	/** Why some or all of the stored state could not be read; it is then rewritten whole. */
+	/**
+	 * The stored state lacks ids this process recorded: another process's save overwrote them
+	 * (n8n saves static data whole, last writer wins), or the state was unreadable or of the
+	 * previous format. Saving the ledger's state puts them back.
+	 */
+	behind: boolean;
+	/** Why some or all of the stored state could not be read. */
 	problem?: string;
 }
 
@@ -44,22 +60,56 @@ function bucketOf(nowSeconds: number): number {
 	return Math.floor(nowSeconds / BUCKET_SECONDS) * BUCKET_SECONDS;
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function writerOf(rev: unknown): string | undefined {
+	return typeof rev === 'string' && rev.includes('.')
+		? rev.slice(0, rev.lastIndexOf('.'))
+		: undefined;
+}
+
+/** The revisions a stored state says it includes; malformed entries count as unknown. */
+function writersIn(state: Record<string, unknown>): Map<string, [number, number]> {
+	const writers = new Map<string, [number, number]>();
+	if (!isRecord(state.writers)) return writers;
+	for (const [writer, entry] of Object.entries(state.writers)) {
+		if (!Array.isArray(entry)) continue;
+		const [revision, seenAt] = entry as unknown[];
+		if (Number.isSafeInteger(revision) && Number.isSafeInteger(seenAt)) {
+			writers.set(writer, [revision as number, seenAt as number]);
+		}
+	}
+	return writers;
+}
+
 /**
  * The ids one trigger node has processed, held in memory by the process and mirrored into the
  * workflow's static data. n8n gives every request its own copy of static data and saves it
  * whole, last writer wins, so the copy alone cannot dedupe concurrent deliveries: this index is
- * the authority within a process, and static data carries it across restarts.
+ * the authority within a process, and static data carries it across restarts and to the other
+ * processes of a queue-mode setup.
  */
 export class DedupeLedger {
 	private readonly buckets = new Map<number, string>();
 	private readonly index = new Map<string, number>();
+	/** Counts this process's own additions: what another state may or may not include. */
 	private revision = 0;
+	/** Other writers: the newest revision merged from each, and when it was seen. */
+	private readonly merged = new Map<string, [number, number]>();
+	/**
+	 * Per writer, the bucket strings last merged from its state. A writer only appends to a
+	 * bucket or drops ids from its front, so the next merge of its state reads only what follows.
+	 */
+	private readonly mergedBuckets = new Map<string, Map<number, string>>();
 	private warnedNearCap = false;
 	private evictionWarnedAt = Number.NEGATIVE_INFINITY;
+	private lastSeenAt = 0;
 	private readonly view: StoredDedupeState;
 
 	constructor(private readonly writerId: string) {
-		this.view = { v: STORE_FORMAT_VERSION, rev: `${writerId}.0`, buckets: [] };
+		this.view = { v: STORE_FORMAT_VERSION, rev: `${writerId}.0`, writers: {}, buckets: [] };
 	}
 
 	get size(): number {
@@ -75,56 +125,46 @@ export class DedupeLedger {
 		const print = fingerprint(id);
 		if (this.index.has(print)) return false;
 		this.append(print, bucketOf(nowSeconds));
-		this.changed();
+		this.revision++;
+		this.refreshView(nowSeconds);
 		return true;
 	}
 
-	/** True when static data still holds something this ledger wrote, so nothing in it is new. */
-	wrote(rev: unknown): boolean {
-		if (typeof rev !== 'string' || !rev.startsWith(`${this.writerId}.`)) return false;
-		const counter = Number(rev.slice(this.writerId.length + 1));
-		return Number.isInteger(counter) && counter <= this.revision;
-	}
-
-	/** True when static data holds this ledger's newest write, so saving again would change nothing. */
-	isLatest(rev: unknown): boolean {
-		return rev === `${this.writerId}.${this.revision}`;
-	}
-
-	/** Merges ids from stored state (another process's, or this one's before a restart). */
-	absorb(stored: unknown): AbsorbResult {
-		if (stored === undefined || stored === null) return { absorbed: 0 };
-		const state = stored as Partial<StoredDedupeState>;
-		if (typeof stored !== 'object' || state.v !== STORE_FORMAT_VERSION) {
-			return { absorbed: 0, problem: 'stored dedupe state has an unknown format' };
+	/**
+	 * Brings this ledger and the stored state (what this request loaded from the database) in
+	 * step: merges ids other processes saved that this one has not seen, and reports whether the
+	 * stored state lacks some of this process's own. Costs nothing proportional to the number of
+	 * ids when there is nothing new, and reads only the new ids when there is.
+	 */
+	sync(stored: unknown, nowSeconds: number): SyncResult {
+		const revision = this.revision;
+		if (stored === undefined || stored === null) return { absorbed: 0, behind: revision > 0 };
+		if (!isRecord(stored) || !READABLE_VERSIONS.includes(stored.v)) {
+			return { absorbed: 0, behind: true, problem: 'stored dedupe state has an unknown format' };
 		}
-		if (!Array.isArray(state.buckets)) {
-			return { absorbed: 0, problem: 'stored dedupe state has no bucket list' };
+		if (!Array.isArray(stored.buckets)) {
+			return { absorbed: 0, behind: true, problem: 'stored dedupe state has no bucket list' };
 		}
-		let absorbed = 0;
-		let unreadable = 0;
-		for (const bucket of state.buckets) {
-			const [start, prints] = Array.isArray(bucket) ? bucket : [];
-			if (
-				!Number.isSafeInteger(start) ||
-				typeof prints !== 'string' ||
-				prints.length % FINGERPRINT_CHARS !== 0 ||
-				!FINGERPRINTS.test(prints)
-			) {
-				unreadable++;
-				continue;
-			}
-			for (let at = 0; at < prints.length; at += FINGERPRINT_CHARS) {
-				const print = prints.slice(at, at + FINGERPRINT_CHARS);
-				if (this.index.has(print)) continue;
-				this.append(print, start as number);
-				absorbed++;
-			}
+		const writers = writersIn(stored);
+		const own = writers.get(this.writerId)?.[0] ?? 0;
+		const news = [...writers].filter(
+			([writer, [theirs]]) =>
+				writer !== this.writerId && theirs > (this.merged.get(writer)?.[0] ?? 0),
+		);
+		// The previous format has no writers list: read it whole.
+		const isPrevious = stored.v !== STORE_FORMAT_VERSION;
+		for (const [writer, entry] of news) this.merged.set(writer, entry);
+		if (!isPrevious && news.length === 0) {
+			return { absorbed: 0, behind: own < revision };
 		}
-		if (absorbed > 0) this.changed();
+		const { absorbed, unreadable } = this.merge(writerOf(stored.rev), stored.buckets);
+		// Ids read from the previous format are known to no writer: this one takes them over.
+		if (isPrevious && absorbed > 0) this.revision++;
+		if (absorbed > 0 || news.length > 0) this.refreshView(nowSeconds);
+		const behind = isPrevious || unreadable > 0 || own < revision;
 		return unreadable === 0
-			? { absorbed }
-			: { absorbed, problem: `${unreadable} stored dedupe bucket(s) were unreadable` };
+			? { absorbed, behind }
+			: { absorbed, behind, problem: `${unreadable} stored dedupe bucket(s) were unreadable` };
 	}
 
 	/** Drops ids older than the retention, then the oldest ids beyond the cap. */
@@ -141,7 +181,14 @@ export class DedupeLedger {
 			if (excess <= 0) break;
 			evicted += this.dropOldest(start, excess);
 		}
-		if (expired + evicted > 0) this.changed();
+		// A writer quiet for longer than the retention has no ids left to merge.
+		for (const [writer, [, seenAt]] of this.merged) {
+			if (seenAt <= cutoff) {
+				this.merged.delete(writer);
+				this.mergedBuckets.delete(writer);
+			}
+		}
+		if (expired + evicted > 0) this.refreshView(nowSeconds);
 		const isNearCap = this.index.size >= limits.maxIds * NEAR_CAP_SHARE;
 		const nearCap = isNearCap && !this.warnedNearCap;
 		this.warnedNearCap = isNearCap;
@@ -165,13 +212,61 @@ export class DedupeLedger {
 		return this.view;
 	}
 
-	private changed() {
-		this.revision++;
+	private refreshView(nowSeconds: number) {
+		this.lastSeenAt = Math.max(this.lastSeenAt, nowSeconds);
 		this.view.rev = `${this.writerId}.${this.revision}`;
+		this.view.writers = Object.fromEntries([
+			...this.merged,
+			[this.writerId, [this.revision, this.lastSeenAt]],
+		]);
 		this.view.buckets = this.oldestFirst().map((start) => [
 			start,
 			this.buckets.get(start) as string,
 		]);
+	}
+
+	/** Adds the ids of `writer`'s buckets that follow what was merged from it last time. */
+	private merge(writer: string | undefined, buckets: unknown[]) {
+		const previous = (writer !== undefined && this.mergedBuckets.get(writer)) || new Map();
+		const current = new Map<number, string>();
+		let absorbed = 0;
+		let unreadable = 0;
+		for (const bucket of buckets) {
+			const [start, prints] = Array.isArray(bucket) ? bucket : [];
+			if (
+				!Number.isSafeInteger(start) ||
+				typeof prints !== 'string' ||
+				prints.length % FINGERPRINT_CHARS !== 0 ||
+				!FINGERPRINTS.test(prints)
+			) {
+				unreadable++;
+				continue;
+			}
+			current.set(start, prints);
+			for (
+				let at = this.unreadFrom(previous.get(start), prints);
+				at < prints.length;
+				at += FINGERPRINT_CHARS
+			) {
+				const print = prints.slice(at, at + FINGERPRINT_CHARS);
+				if (this.index.has(print)) continue;
+				this.append(print, start as number);
+				absorbed++;
+			}
+		}
+		if (writer !== undefined && writer !== this.writerId) this.mergedBuckets.set(writer, current);
+		return { absorbed, unreadable };
+	}
+
+	/**
+	 * Where the ids not merged yet start in a writer's bucket. When the bucket still has, at the
+	 * same offset, the last id read from it before, the writer only appended since; had it dropped
+	 * ids from the front, another id would stand there (bar a 72-bit fingerprint collision).
+	 */
+	private unreadFrom(before: string | undefined, prints: string): number {
+		if (before === undefined || before.length === 0 || prints.length < before.length) return 0;
+		const last = before.length - FINGERPRINT_CHARS;
+		return prints.startsWith(before.slice(last), last) ? before.length : 0;
 	}
 
 	private append(print: string, start: number) {

@@ -94,7 +94,18 @@ function outputItem(
 	return settings.includeDeliveryMetadata ? { ...json, _delivery: { ...metadata } } : json;
 }
 
-/** Records the id; false for a duplicate. Logs what the store had to drop or could not read. */
+/**
+ * Merges what other processes saved and, when the stored state lacks ids this process recorded
+ * (another process's save overwrote them), saves the full state again. Every signed delivery
+ * does it, ignored and duplicate ones too, so lost writes come back at the first chance.
+ */
+function syncStore(dedupe: DedupeAccess, nowSeconds: number, log: LogLine[]) {
+	const { problem, behind } = dedupe.ledger.sync(dedupe.stored, nowSeconds);
+	if (problem) log.push({ level: 'warn', message: `${problem}; it will be rewritten` });
+	if (behind) dedupe.save(dedupe.ledger.persistent());
+}
+
+/** Records the id; false for a duplicate. Logs what the store had to drop. */
 function recordOnce(
 	dedupe: DedupeAccess,
 	eventId: string,
@@ -103,19 +114,9 @@ function recordOnce(
 	log: LogLine[],
 ): boolean {
 	const { ledger } = dedupe;
-	const storedRev = (dedupe.stored as { rev?: unknown } | undefined)?.rev;
-	if (!ledger.wrote(storedRev)) {
-		const { problem } = ledger.absorb(dedupe.stored);
-		if (problem) log.push({ level: 'warn', message: `${problem}; it will be rewritten` });
-	}
 	// Expired ids go before the check, so an id older than the retention counts as new again.
 	const beforeAdd = ledger.prune(nowSeconds, limits);
-	if (!ledger.add(eventId, nowSeconds)) {
-		// n8n saves parallel requests' static data last-writer-wins, so the database can hold an
-		// older state than this process knows; a retry is the moment to bring it up to date.
-		if (!ledger.isLatest(storedRev)) dedupe.save(ledger.persistent());
-		return false;
-	}
+	if (!ledger.add(eventId, nowSeconds)) return false;
 	const afterAdd = ledger.prune(nowSeconds, limits);
 	const evicted = beforeAdd.evicted + afterAdd.evicted;
 	if (evicted > 0) {
@@ -179,6 +180,7 @@ export function receiveDelivery(request: DeliveryRequest): DeliveryOutcome {
 		log.push({ level: 'error', message: filter.problem });
 		return { httpStatus: 500, body: MISCONFIGURED, log };
 	}
+	if (request.dedupe) syncStore(request.dedupe, nowSeconds, log);
 	const eventType = typeof envelope.type === 'string' ? envelope.type : '';
 	if (!filter.matches(eventType)) {
 		log.push({

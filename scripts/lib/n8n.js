@@ -73,6 +73,9 @@ class N8nInstance {
 	 * @param {string} options.logFile
 	 * @param {Record<string, string>} [options.env]
 	 * @param {(chunk: Buffer) => void} [options.onOutput] sees n8n's output besides the log file
+	 * @param {'start' | 'webhook' | 'worker'} [options.command] which n8n process (queue mode
+	 *   runs `webhook` and `worker` processes beside the main one); `port` is then the port of
+	 *   the webhook server or of the worker's health server
 	 */
 	constructor(options) {
 		this.runtime = options.runtime;
@@ -82,6 +85,7 @@ class N8nInstance {
 		this.logFile = options.logFile;
 		this.extraEnv = options.env ?? {};
 		this.onOutput = options.onOutput;
+		this.command = options.command ?? 'start';
 		this.child = undefined;
 		this.exited = undefined;
 	}
@@ -113,6 +117,9 @@ class N8nInstance {
 			N8N_PUBLIC_API_DISABLED: 'false',
 			EXECUTIONS_DATA_SAVE_MANUAL_EXECUTIONS: 'true',
 			N8N_LOG_OUTPUT: 'console',
+			...(this.command === 'worker'
+				? { QUEUE_HEALTH_CHECK_ACTIVE: 'true', QUEUE_HEALTH_CHECK_PORT: String(this.port) }
+				: {}),
 			...this.runtime.env,
 			...this.extraEnv,
 		};
@@ -127,10 +134,12 @@ class N8nInstance {
 		fs.mkdirSync(this.userFolder, { recursive: true });
 		fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
 		const log = fs.createWriteStream(this.logFile, { flags: 'a' });
-		log.write(`\n===== ${new Date().toISOString()} starting n8n ${this.runtime.version}\n`);
+		log.write(
+			`\n===== ${new Date().toISOString()} starting n8n ${this.runtime.version} ${this.command}\n`,
+		);
 
 		installExitHook();
-		const child = spawn(this.runtime.nodeBin, [this.runtime.n8nBin, 'start'], {
+		const child = spawn(this.runtime.nodeBin, [this.runtime.n8nBin, this.command], {
 			cwd: this.userFolder,
 			env: this.env(),
 			detached: true,
@@ -183,6 +192,13 @@ class N8nInstance {
 	 */
 	async isReady() {
 		try {
+			if (this.command !== 'start') {
+				// Webhook and worker processes serve no REST API; readiness checks DB and Redis.
+				const ready = await fetch(`${this.baseUrl}/healthz/readiness`, {
+					signal: AbortSignal.timeout(2000),
+				});
+				return ready.ok;
+			}
 			const health = await fetch(`${this.baseUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
 			if (!health.ok) return false;
 			const settings = await fetch(`${this.baseUrl}/rest/settings`, {

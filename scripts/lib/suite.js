@@ -49,6 +49,8 @@ function hookSignals() {
 }
 
 async function runVersion(suite, major, tarball, runDir, results) {
+	const only = process.env.N8N_E2E_ONLY;
+	const cases = suite.cases.filter((testCase) => !only || testCase.name.includes(only));
 	const ctx = suite.createContext({ major, tarball, workDir: runDir, log });
 	console.log(`\n${ctx.label} (${path.basename(ctx.runtime.nodeBin)} ${ctx.runtime.nodeBin})`);
 	const started = Date.now();
@@ -63,11 +65,11 @@ async function runVersion(suite, major, tarball, runDir, results) {
 			await withTimeout(ctx.setUp(), SET_UP_TIMEOUT_MS, 'set-up');
 		} catch (error) {
 			// Every case counts as failed: none of them could prove anything.
-			for (const testCase of suite.cases) record(testCase.name, error, 0);
-			if (ctx.instance) console.log(indent(ctx.instance.logTail(30), '      n8n| '));
+			for (const testCase of cases) record(testCase.name, error, 0);
+			console.log(indent(ctx.logTails(30), '      n8n| '));
 			return;
 		}
-		for (const testCase of suite.cases) {
+		for (const testCase of cases) {
 			if (interrupted) break;
 			const caseStart = Date.now();
 			let failure;
@@ -84,30 +86,35 @@ async function runVersion(suite, major, tarball, runDir, results) {
 				}
 			}
 			record(testCase.name, failure, Date.now() - caseStart);
-			if (failure) console.log(indent(ctx.instance.logTail(15), '      n8n| '));
+			if (failure) console.log(indent(ctx.logTails(15), '      n8n| '));
 		}
 	} finally {
 		await ctx.tearDown();
 		const seconds = ((Date.now() - started) / 1000).toFixed(1);
 		console.log(`  ${ctx.label}: ${seconds} s including start-up`);
+		for (const { label, figures } of ctx.figures) {
+			console.log(`  figures [${ctx.label}] ${label}: ${JSON.stringify(figures)}`);
+		}
 	}
 }
 
 /**
- * Packs the package (or takes N8N_E2E_TARBALL), then runs every case against each n8n major in
- * N8N_E2E_VERSIONS (default 1,2), one n8n at a time: the machine has two cores and the results
- * must not depend on load. Returns the exit code.
+ * Packs the package (or takes N8N_E2E_TARBALL), then runs every case (those whose name contains
+ * N8N_E2E_ONLY, when set) against each n8n major in N8N_E2E_VERSIONS (default suite.majors), one
+ * n8n at a time: the machine has two cores and the results must not depend on load. Returns the
+ * exit code.
  *
  * @param {object} suite
  * @param {string} suite.kind names the run's folder under instancesDir()
  * @param {Array<{ name: string, run: (ctx: any) => Promise<void> }>} suite.cases
+ * @param {string} [suite.majors] the n8n majors to run by default, e.g. '1,2'
  * @param {number} suite.caseTimeoutMs
  * @param {(options: object) => any} suite.createContext an E2eContext or a subclass
  * @param {(ctx: any, testCase: object, failure?: Error) => Promise<void>} [suite.afterCase]
  */
 async function runSuite(suite) {
 	hookSignals();
-	const majors = (process.env.N8N_E2E_VERSIONS || '1,2')
+	const majors = (process.env.N8N_E2E_VERSIONS || suite.majors || '1,2')
 		.split(',')
 		.map((value) => value.trim())
 		.filter(Boolean);

@@ -36,6 +36,18 @@ class E2eContext {
 		this.previousSecret = newSecret(24);
 		/** Event ids the main workflow accepted in production, for the restart scenario. */
 		this.acceptedIds = [];
+		/** Measured figures the scenarios report, printed again at the end of the run. */
+		this.figures = [];
+	}
+
+	/** Logs a scenario's measured figures and keeps them for the run's summary. */
+	report(label, figures) {
+		this.figures.push({ label, figures });
+		this.log(`${label}: ${JSON.stringify(figures)}`);
+	}
+
+	logTails(lines) {
+		return this.instance ? this.instance.logTail(lines) : '';
 	}
 
 	get label() {
@@ -82,11 +94,17 @@ class E2eContext {
 		const webhookId = created.nodes[0].webhookId;
 		const workflow = {
 			id: created.id,
+			nodeId: created.nodes[0].id,
 			webhookId,
 			urls: webhookUrls(this.instance.baseUrl, webhookId),
 		};
-		await waitUntilLive(workflow.urls.production);
+		for (const url of this.productionUrls(workflow)) await waitUntilLive(url);
 		return workflow;
+	}
+
+	/** Where production deliveries for `workflow` can be sent. */
+	productionUrls(workflow) {
+		return [workflow.urls.production];
 	}
 
 	async restart() {

@@ -471,4 +471,4 @@ const scenarios = [
 	},
 ];
 
-module.exports = { scenarios };
+module.exports = { countBy, sample, scenarios };
