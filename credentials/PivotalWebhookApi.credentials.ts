@@ -21,7 +21,8 @@ export class PivotalWebhookApi implements ICredentialType {
 			default: '',
 			required: true,
 			placeholder: 'whsec_...',
-			description: 'The signing secret of the webhook endpoint in Pivotal. It starts with whsec_.',
+			description:
+				'Copy it from your webhook endpoint in Pivotal, under Webhooks. It starts with whsec_.',
 		},
 		{
 			displayName: 'Previous Signing Secret',

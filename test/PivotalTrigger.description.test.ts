@@ -81,7 +81,7 @@ describe('credential test', () => {
 		});
 		expect(result).toEqual({
 			status: 'Error',
-			message: expect.stringMatching(/^Previous secret: .*not valid/),
+			message: expect.stringMatching(/^Previous Signing Secret: .*not valid.*Clear this field/),
 		});
 	});
 });

@@ -142,7 +142,7 @@ export class PivotalTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					"In Pivotal, add a webhook endpoint with this node's Production URL (above), then paste the endpoint's signing secret into the credential. Activate the workflow to receive events.",
+					"In Pivotal, add a webhook endpoint with this node's Production URL (above), then paste the endpoint's signing secret into the credential. To try it first, click Execute step and send a test event to the Test URL. Activate the workflow to receive events.",
 				name: 'setupNotice',
 				type: 'notice',
 				default: '',
@@ -179,7 +179,7 @@ export class PivotalTrigger implements INodeType {
 						default: 100000,
 						typeOptions: { minValue: 1000, maxValue: 1000000 },
 						description:
-							'How many processed event IDs are kept for deduplication. Each costs 12 bytes of workflow data. When full, the oldest IDs are dropped first and a warning is logged.',
+							'How many processed event IDs are kept for deduplication. Keep it above the number of events Pivotal sends within Remember Event IDs for (Days). Each costs 12 bytes of workflow data. When full, the oldest IDs are dropped first and a warning is logged.',
 					},
 					{
 						displayName: 'Output',
@@ -207,7 +207,7 @@ export class PivotalTrigger implements INodeType {
 						default: 7,
 						typeOptions: { minValue: 1, maxValue: 90 },
 						description:
-							'How long a processed event ID is remembered, so a retry of it does not start the workflow again. Pivotal retries for up to 7 days.',
+							'How long a processed event ID is remembered, so a retry of it does not start the workflow again. Pivotal retries for up to 7 days, so keep at least 7.',
 					},
 					{
 						displayName: 'Route Each Event to One Webhook Process',
@@ -224,7 +224,7 @@ export class PivotalTrigger implements INodeType {
 						default: 300,
 						typeOptions: { minValue: 1, maxValue: 86400 },
 						description:
-							"How far the signed timestamp may be from this server's clock. Older deliveries are rejected so a captured request cannot be replayed.",
+							"How far the signed timestamp may be from this server's clock, either way. Deliveries outside it are rejected so a captured request cannot be replayed; raise it only if this server's clock is off.",
 					},
 				],
 			},
@@ -243,7 +243,12 @@ export class PivotalTrigger implements INodeType {
 				const previous = data.previousSigningSecret;
 				if (typeof previous === 'string' && previous.trim() !== '') {
 					const parsed = parseSigningSecret(previous);
-					if (!parsed.ok) return { status: 'Error', message: `Previous secret: ${parsed.problem}` };
+					if (!parsed.ok) {
+						return {
+							status: 'Error',
+							message: `Previous Signing Secret: ${parsed.problem}. Clear this field unless you are rotating the secret`,
+						};
+					}
 				}
 				return { status: 'OK', message: 'The signing secret is well-formed' };
 			},

@@ -12,7 +12,11 @@ export type ParsedSecret = { ok: true; key: Buffer } | { ok: false; problem: str
  */
 export function parseSigningSecret(raw: unknown): ParsedSecret {
 	if (typeof raw !== 'string' || raw.trim() === '') {
-		return { ok: false, problem: 'The signing secret is empty' };
+		return {
+			ok: false,
+			problem:
+				'The signing secret is empty: paste the signing secret of your webhook endpoint in Pivotal (it starts with whsec_)',
+		};
 	}
 	const trimmed = raw.trim();
 	const encoded = trimmed.startsWith(SECRET_PREFIX) ? trimmed.slice(SECRET_PREFIX.length) : trimmed;
@@ -20,7 +24,7 @@ export function parseSigningSecret(raw: unknown): ParsedSecret {
 		return {
 			ok: false,
 			problem:
-				'The signing secret is not valid: copy it again from Pivotal, it looks like whsec_ followed by letters, digits, + and /',
+				'The signing secret is not valid: copy the signing secret of your webhook endpoint in Pivotal again. It starts with whsec_ followed by letters, digits, + and / (an API key will not work)',
 		};
 	}
 	const key = Buffer.from(encoded, 'base64');

@@ -55,6 +55,18 @@ class E2eContext {
 	}
 
 	async setUp() {
+		await this.startWithOwner();
+		this.credential = await this.client.createCredential({
+			name: 'Pivotal (e2e)',
+			type: CREDENTIAL_TYPE,
+			data: { signingSecret: this.secret, previousSigningSecret: this.previousSecret },
+		});
+		this.main = await this.addWorkflow('Pivotal e2e: all events', '*');
+		this.invoices = await this.addWorkflow('Pivotal e2e: invoice events', 'invoice.*');
+	}
+
+	/** n8n with the package installed, its owner and an API key; no credential, no workflow. */
+	async startWithOwner() {
 		ensureInstalled(this.runtime.major, this.log);
 		installCommunityPackage(this.userFolder, this.tarball);
 		this.instance = new N8nInstance({
@@ -71,13 +83,6 @@ class E2eContext {
 		this.client = new N8nClient(this.instance.baseUrl);
 		await this.client.setupOwner(OWNER);
 		await this.client.createApiKey();
-		this.credential = await this.client.createCredential({
-			name: 'Pivotal (e2e)',
-			type: CREDENTIAL_TYPE,
-			data: { signingSecret: this.secret, previousSigningSecret: this.previousSecret },
-		});
-		this.main = await this.addWorkflow('Pivotal e2e: all events', '*');
-		this.invoices = await this.addWorkflow('Pivotal e2e: invoice events', 'invoice.*');
 	}
 
 	async addWorkflow(name, events, options = {}) {

@@ -241,7 +241,7 @@ const scenarios = [
 			assert.match(short.message, /decodes to 5 bytes.*24 to 64 bytes/, 'what the user reads');
 			const previous = await test({ signingSecret: newSecret(), previousSigningSecret: 'oops!' });
 			assert.equal(previous.status, 'Error', 'a malformed previous secret');
-			assert.match(previous.message, /^Previous secret: /, 'names the field');
+			assert.match(previous.message, /^Previous Signing Secret: /, 'names the field');
 		},
 	},
 	{
