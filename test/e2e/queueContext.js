@@ -130,6 +130,13 @@ class QueueContext extends E2eContext {
 		for (const url of this.productionUrls(this.main)) await waitUntilLive(url);
 	}
 
+	/** Lines of the webhook processes' logs that contain `text`. */
+	webhookLogLines(text) {
+		return this.webhooks
+			.flatMap((instance) => fs.readFileSync(instance.logFile, 'utf8').split('\n'))
+			.filter((line) => line.includes(text));
+	}
+
 	logTails(lines) {
 		return [this.instance, ...(this.webhooks ?? []), this.worker]
 			.filter(Boolean)
