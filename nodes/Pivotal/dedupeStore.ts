@@ -97,8 +97,12 @@ function writersIn(state: Record<string, unknown>): Map<string, WriterEntry> {
  * processes of a queue-mode setup.
  */
 export class DedupeLedger {
-	private readonly buckets = new Map<number, string>();
-	private readonly index = new Map<string, number>();
+	/**
+	 * The hour buckets, oldest first. They are the very pairs the stored view lists, so an id
+	 * costs one string append and the view never has to be rebuilt.
+	 */
+	private readonly buckets: Array<[number, string]> = [];
+	private readonly index = new Set<string>();
 	/** Counts this process's own additions: what another state may or may not include. */
 	private revision = 0;
 	/** Other writers: the newest revision merged from each, and when it was seen. */
@@ -115,7 +119,12 @@ export class DedupeLedger {
 	private readonly view: StoredDedupeState;
 
 	constructor(private readonly writerId: string) {
-		this.view = { v: STORE_FORMAT_VERSION, rev: `${writerId}.0`, writers: {}, buckets: [] };
+		this.view = {
+			v: STORE_FORMAT_VERSION,
+			rev: `${writerId}.0`,
+			writers: {},
+			buckets: this.buckets,
+		};
 	}
 
 	get size(): number {
@@ -198,14 +207,11 @@ export class DedupeLedger {
 		const cutoff = nowSeconds - limits.retentionSeconds;
 		let expired = 0;
 		let evicted = 0;
-		for (const start of this.oldestFirst()) {
-			if (start + BUCKET_SECONDS > cutoff) break;
-			expired += this.dropOldest(start, Number.POSITIVE_INFINITY);
+		while (this.buckets.length > 0 && this.buckets[0][0] + BUCKET_SECONDS <= cutoff) {
+			expired += this.dropOldest(Number.POSITIVE_INFINITY);
 		}
-		for (const start of this.oldestFirst()) {
-			const excess = this.index.size - limits.maxIds;
-			if (excess <= 0) break;
-			evicted += this.dropOldest(start, excess);
+		while (this.index.size > limits.maxIds) {
+			evicted += this.dropOldest(this.index.size - limits.maxIds);
 		}
 		// A writer quiet for longer than the retention has no ids left to merge.
 		for (const [writer, [, seenAt]] of this.merged) {
@@ -244,10 +250,6 @@ export class DedupeLedger {
 		const own: WriterEntry = [this.revision, this.lastSeenAt];
 		if (this.address !== undefined) own.push(this.address);
 		this.view.writers = Object.fromEntries([...this.merged, [this.writerId, own]]);
-		this.view.buckets = this.oldestFirst().map((start) => [
-			start,
-			this.buckets.get(start) as string,
-		]);
 	}
 
 	/** Adds the ids of `writer`'s buckets that follow what was merged from it last time. */
@@ -295,23 +297,30 @@ export class DedupeLedger {
 	}
 
 	private append(print: string, start: number) {
-		this.buckets.set(start, (this.buckets.get(start) ?? '') + print);
-		this.index.set(print, start);
+		this.bucketAt(start)[1] += print;
+		this.index.add(print);
 	}
 
-	private oldestFirst(): number[] {
-		return [...this.buckets.keys()].sort((a, b) => a - b);
+	/** The bucket for an hour; new ids almost always go to the newest, so look there first. */
+	private bucketAt(start: number): [number, string] {
+		let at = this.buckets.length;
+		while (at > 0 && this.buckets[at - 1][0] > start) at--;
+		if (at > 0 && this.buckets[at - 1][0] === start) return this.buckets[at - 1];
+		const bucket: [number, string] = [start, ''];
+		this.buckets.splice(at, 0, bucket);
+		return bucket;
 	}
 
-	/** Removes up to `count` of the ids that arrived first in a bucket; returns how many went. */
-	private dropOldest(start: number, count: number): number {
-		const prints = this.buckets.get(start) as string;
+	/** Removes up to `count` of the ids that arrived first in the oldest bucket; returns how many went. */
+	private dropOldest(count: number): number {
+		const bucket = this.buckets[0];
+		const prints = bucket[1];
 		const dropChars = Math.min(prints.length, count * FINGERPRINT_CHARS);
 		for (let at = 0; at < dropChars; at += FINGERPRINT_CHARS) {
 			this.index.delete(prints.slice(at, at + FINGERPRINT_CHARS));
 		}
-		if (dropChars === prints.length) this.buckets.delete(start);
-		else this.buckets.set(start, prints.slice(dropChars));
+		if (dropChars === prints.length) this.buckets.shift();
+		else bucket[1] = prints.slice(dropChars);
 		return dropChars / FINGERPRINT_CHARS;
 	}
 }
