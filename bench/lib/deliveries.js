@@ -19,13 +19,13 @@ function builtModules() {
 const HOUR = 3600;
 const RETENTION_HOURS = 168;
 
-/** The node's defaults (PivotalTrigger.node.ts settingsFrom) with the given cap. */
-function defaultSettings(maxIds) {
+/** The node's defaults (PivotalTrigger.node.ts settingsFrom) with the given cap and retention. */
+function defaultSettings(maxIds, retentionHours = RETENTION_HOURS) {
 	return {
 		output: 'event',
 		includeDeliveryMetadata: false,
 		toleranceSeconds: 300,
-		retentionSeconds: RETENTION_HOURS * HOUR,
+		retentionSeconds: retentionHours * HOUR,
 		maxIds,
 	};
 }
@@ -54,13 +54,14 @@ function signedDeliveries(count, bytes, secret) {
 
 /**
  * A ledger holding `ids` ids spread evenly over the retention window's hours, as a store that
- * filled over a week would be. Filled through add(), so it does not depend on the stored format.
+ * filled over the whole window would be. Filled through add(), so it does not depend on the
+ * stored format.
  */
-function filledLedger(DedupeLedger, ids, nowSeconds, writerId = 'bench') {
+function filledLedger(DedupeLedger, ids, nowSeconds, writerId = 'bench', hours = RETENTION_HOURS) {
 	const ledger = new DedupeLedger(writerId);
-	const firstHour = nowSeconds - (RETENTION_HOURS - 1) * HOUR;
+	const firstHour = nowSeconds - (hours - 1) * HOUR;
 	for (let i = 0; i < ids; i++) {
-		const hour = Math.floor((i * RETENTION_HOURS) / Math.max(ids, 1));
+		const hour = Math.floor((i * hours) / Math.max(ids, 1));
 		ledger.add(`prefill_${writerId}_${i}`, firstHour + hour * HOUR);
 	}
 	return ledger;

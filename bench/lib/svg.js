@@ -9,13 +9,18 @@ function escape(text) {
 	return String(text).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** Coordinates to 0.1 px: enough for a chart, and the committed files stay readable. */
+function px(value) {
+	return Math.round(value * 10) / 10;
+}
+
 function text(
 	x,
 	y,
 	content,
 	{ size = 12, anchor = 'start', weight = 'normal', fill = '#222' } = {},
 ) {
-	return `<text x="${x}" y="${y}" ${FONT} font-size="${size}" text-anchor="${anchor}" font-weight="${weight}" fill="${fill}">${escape(content)}</text>`;
+	return `<text x="${px(x)}" y="${px(y)}" ${FONT} font-size="${size}" text-anchor="${anchor}" font-weight="${weight}" fill="${fill}">${escape(content)}</text>`;
 }
 
 function niceMax(value) {
@@ -40,7 +45,7 @@ function axis({ left, top, plotWidth, plotHeight, max, unit, ticks = 4 }) {
 	const parts = [];
 	for (let i = 0; i <= ticks; i++) {
 		const value = (max * i) / ticks;
-		const y = top + plotHeight - (plotHeight * i) / ticks;
+		const y = px(top + plotHeight - (plotHeight * i) / ticks);
 		parts.push(
 			`<line x1="${left}" x2="${left + plotWidth}" y1="${y}" y2="${y}" stroke="#ddd"/>`,
 			text(left - 6, y + 4, `${+value.toPrecision(3)}`, { size: 11, anchor: 'end' }),
@@ -55,11 +60,17 @@ function axis({ left, top, plotWidth, plotHeight, max, unit, ticks = 4 }) {
 	return parts;
 }
 
+/** Legend entries side by side, each as wide as its label (about 6.5 px a character at 12 px). */
 function legend(names, left, y) {
-	return names.flatMap((name, i) => [
-		`<rect x="${left + i * 190}" y="${y - 10}" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/>`,
-		text(left + i * 190 + 18, y, name, { size: 12 }),
-	]);
+	let x = left;
+	return names.flatMap((name, i) => {
+		const entry = [
+			`<rect x="${x}" y="${y - 10}" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/>`,
+			text(x + 18, y, name, { size: 12 }),
+		];
+		x += 18 + name.length * 6.5 + 16;
+		return entry;
+	});
 }
 
 /**
@@ -83,11 +94,11 @@ function barChart({ title, unit, series, groups, reference }) {
 	groups.forEach((group, g) => {
 		const start = left + g * groupWidth + (groupWidth - barWidth * series.length) / 2;
 		group.values.forEach((value, s) => {
-			const h = (plotHeight * value) / max;
-			const x = start + s * barWidth;
-			const y = top + plotHeight - h;
+			const h = px((plotHeight * value) / max);
+			const x = px(start + s * barWidth);
+			const y = px(top + plotHeight - h);
 			body.push(
-				`<rect x="${x}" y="${y}" width="${barWidth - 4}" height="${h}" fill="${COLORS[s % COLORS.length]}"/>`,
+				`<rect x="${x}" y="${y}" width="${px(barWidth - 4)}" height="${h}" fill="${COLORS[s % COLORS.length]}"/>`,
 				text(x + (barWidth - 4) / 2, y - 4, `${+value.toPrecision(3)}`, {
 					size: 10,
 					anchor: 'middle',
@@ -101,7 +112,7 @@ function barChart({ title, unit, series, groups, reference }) {
 		);
 	});
 	if (reference) {
-		const y = top + plotHeight - (plotHeight * reference.value) / max;
+		const y = px(top + plotHeight - (plotHeight * reference.value) / max);
 		body.push(
 			`<line x1="${left}" x2="${left + plotWidth}" y1="${y}" y2="${y}" stroke="#dc2626" stroke-dasharray="6 4"/>`,
 			text(left + plotWidth - 4, y - 4, reference.label, {
@@ -131,8 +142,8 @@ function lineChart({ title, unit, categories, series, reference }) {
 		),
 		...axis({ left, top, plotWidth, plotHeight, max, unit }),
 	];
-	const xOf = (i) => left + 20 + (i * (plotWidth - 40)) / Math.max(1, categories.length - 1);
-	const yOf = (value) => top + plotHeight - (plotHeight * value) / max;
+	const xOf = (i) => px(left + 20 + (i * (plotWidth - 40)) / Math.max(1, categories.length - 1));
+	const yOf = (value) => px(top + plotHeight - (plotHeight * value) / max);
 	categories.forEach((label, i) => {
 		body.push(text(xOf(i), top + plotHeight + 18, label, { anchor: 'middle' }));
 	});
