@@ -22,6 +22,7 @@ const { sleep } = require('../scripts/lib/util');
 const {
 	CREDENTIAL_TYPE,
 	pivotalWorkflow,
+	triggeredWorkflow,
 	waitUntilLive,
 	webhookUrls,
 } = require('../scripts/lib/workflows');
@@ -100,35 +101,20 @@ function sqliteTime(ms) {
 	return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 }
 
+/** n8n's own Webhook node in the same workflow shape as the Pivotal Trigger's. */
 function webhookNodeWorkflow(name) {
 	const path = randomUUID();
-	return {
-		path,
-		workflow: {
-			name,
-			nodes: [
-				{
-					id: randomUUID(),
-					name: 'Webhook',
-					type: 'n8n-nodes-base.webhook',
-					typeVersion: 2,
-					position: [0, 0],
-					webhookId: randomUUID(),
-					parameters: { httpMethod: 'POST', path, responseMode: 'onReceived', options: {} },
-				},
-				{
-					id: randomUUID(),
-					name: 'Show Event',
-					type: 'n8n-nodes-base.noOp',
-					typeVersion: 1,
-					position: [260, 0],
-					parameters: {},
-				},
-			],
-			connections: { Webhook: { main: [[{ node: 'Show Event', type: 'main', index: 0 }]] } },
-			settings: { executionOrder: 'v1' },
+	const workflow = triggeredWorkflow({
+		name,
+		trigger: {
+			name: 'Webhook',
+			type: 'n8n-nodes-base.webhook',
+			typeVersion: 2,
+			webhookId: randomUUID(),
+			parameters: { httpMethod: 'POST', path, responseMode: 'onReceived', options: {} },
 		},
-	};
+	});
+	return { path, workflow };
 }
 
 /** The Pivotal workflow with its static data already holding SEEDED_IDS ids of the past week. */

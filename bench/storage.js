@@ -132,7 +132,8 @@ function runB3({ command, versions, log }) {
 				'parse',
 				'naive: stringify',
 				'parse',
-				'absorb after restart',
+				'read after restart',
+				'read of a known store',
 			],
 			timedRows.map((row) => [
 				formatInt(row.ids),

@@ -73,18 +73,33 @@ function legend(names, left, y) {
 	});
 }
 
+/** The chart's size and its plotting area, scaled so every value (and the reference) fits. */
+function plotArea(values, reference, rightMargin) {
+	const width = 640;
+	const height = 360;
+	const left = 70;
+	const top = 56;
+	return {
+		width,
+		height,
+		left,
+		top,
+		plotWidth: width - left - rightMargin,
+		plotHeight: height - top - 60,
+		max: niceMax(Math.max(...values, reference?.value ?? 0) * 1.1),
+	};
+}
+
 /**
  * Grouped bars: groups [{ label, values: [number per series] }], one colour per series.
  * `reference` draws a dashed horizontal line (a target) at that value.
  */
 function barChart({ title, unit, series, groups, reference }) {
-	const width = 640;
-	const height = 360;
-	const left = 70;
-	const top = 56;
-	const plotWidth = width - left - 20;
-	const plotHeight = height - top - 60;
-	const max = niceMax(Math.max(...groups.flatMap((g) => g.values), reference?.value ?? 0) * 1.1);
+	const { width, height, left, top, plotWidth, plotHeight, max } = plotArea(
+		groups.flatMap((g) => g.values),
+		reference,
+		20,
+	);
 	const body = [
 		...legend(series, left, 44),
 		...axis({ left, top, plotWidth, plotHeight, max, unit }),
@@ -127,13 +142,11 @@ function barChart({ title, unit, series, groups, reference }) {
 
 /** Lines over evenly spaced categories: series [{ name, values }]. */
 function lineChart({ title, unit, categories, series, reference }) {
-	const width = 640;
-	const height = 360;
-	const left = 70;
-	const top = 56;
-	const plotWidth = width - left - 40;
-	const plotHeight = height - top - 60;
-	const max = niceMax(Math.max(...series.flatMap((s) => s.values), reference?.value ?? 0) * 1.1);
+	const { width, height, left, top, plotWidth, plotHeight, max } = plotArea(
+		series.flatMap((s) => s.values),
+		reference,
+		40,
+	);
 	const body = [
 		...legend(
 			series.map((s) => s.name),
