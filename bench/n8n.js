@@ -177,7 +177,7 @@ async function setUp(workDir, log) {
 	};
 	for (const side of Object.values(sides)) await activate(client, side, side.url);
 	log(`B4 n8n ${runtime.version} up, static data seeded with ${formatInt(seeded)} bytes`);
-	return { runtime, userFolder, instance, client, secret, sides, seededBytes: seeded };
+	return { runtime, userFolder, instance, secret, sides };
 }
 
 /** Endless deliveries for one side: distinct signed events (Pivotal) or the same plain body. */

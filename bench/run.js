@@ -7,6 +7,7 @@
  *
  *   BENCH_ONLY=B1,B2    run only these benchmarks (the other sections of BENCHMARKS.md stay)
  *   BENCH_SECONDS=20    length of each B4 measuring window
+ *   BENCH_KEEP=1        keep B4's n8n user folder (database, log) under ~/.cache/n8n-nodes-pivotal/instances/
  */
 
 const { execFileSync } = require('node:child_process');
@@ -47,13 +48,12 @@ async function main() {
 		n8nVersion: release(2).version,
 		log,
 	};
-	const sections = {};
 	for (const id of ids) {
 		log(`${id}…`);
 		const started = Date.now();
-		sections[id] = await BENCHMARKS[id](context);
+		const section = await BENCHMARKS[id](context);
 		// Written after each benchmark, so a later one failing keeps what was measured.
-		writeSections({ [id]: sections[id] });
+		writeSections({ [id]: section });
 		log(`${id} done in ${Math.round((Date.now() - started) / 1000)} s`);
 	}
 	log('BENCHMARKS.md written');
