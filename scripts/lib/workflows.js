@@ -10,6 +10,28 @@ const TRIGGER_NAME = 'Pivotal Trigger';
 /** The node's webhook path; it is not a full path, so n8n prefixes the node's webhookId. */
 const WEBHOOK_PATH = 'webhook';
 
+/** A workflow of one trigger node followed by a No Operation node that shows what it received. */
+function triggeredWorkflow({ name, trigger }) {
+	return {
+		name,
+		nodes: [
+			{ id: randomUUID(), position: [0, 0], ...trigger },
+			{
+				id: randomUUID(),
+				name: 'Show Event',
+				type: 'n8n-nodes-base.noOp',
+				typeVersion: 1,
+				position: [260, 0],
+				parameters: {},
+			},
+		],
+		connections: {
+			[trigger.name]: { main: [[{ node: 'Show Event', type: 'main', index: 0 }]] },
+		},
+		settings: { executionOrder: 'v1' },
+	};
+}
+
 /**
  * A workflow: Pivotal Trigger → No Operation node that shows the event it received.
  * The webhookId is fixed by the caller so the webhook URLs are known before activation.
@@ -21,33 +43,17 @@ function pivotalWorkflow({
 	events = '*',
 	options = {},
 }) {
-	return {
+	return triggeredWorkflow({
 		name,
-		nodes: [
-			{
-				id: randomUUID(),
-				name: TRIGGER_NAME,
-				type: TRIGGER_TYPE,
-				typeVersion: 1,
-				position: [0, 0],
-				webhookId,
-				parameters: { events, options },
-				credentials: { [CREDENTIAL_TYPE]: { id: credential.id, name: credential.name } },
-			},
-			{
-				id: randomUUID(),
-				name: 'Show Event',
-				type: 'n8n-nodes-base.noOp',
-				typeVersion: 1,
-				position: [260, 0],
-				parameters: {},
-			},
-		],
-		connections: {
-			[TRIGGER_NAME]: { main: [[{ node: 'Show Event', type: 'main', index: 0 }]] },
+		trigger: {
+			name: TRIGGER_NAME,
+			type: TRIGGER_TYPE,
+			typeVersion: 1,
+			webhookId,
+			parameters: { events, options },
+			credentials: { [CREDENTIAL_TYPE]: { id: credential.id, name: credential.name } },
 		},
-		settings: { executionOrder: 'v1' },
-	};
+	});
 }
 
 function webhookUrls(baseUrl, webhookId) {
@@ -96,6 +102,7 @@ module.exports = {
 	TRIGGER_TYPE,
 	pivotalWorkflow,
 	triggerOutput,
+	triggeredWorkflow,
 	waitUntilLive,
 	webhookUrls,
 };
