@@ -17,12 +17,12 @@ import { sharedLedger, type StoredDedupeState } from './dedupeStore';
 import {
 	MISCONFIGURED,
 	receiveDelivery,
-	type DeliveryOutcome,
 	type DeliveryRequest,
 	type DeliverySettings,
 	type LogLine,
 } from './delivery';
-import { addressOf, FORWARD_TIMEOUT_MS, FORWARDED_HEADER } from './eventOwner';
+import { addressOf, FORWARDED_HEADER } from './eventOwner';
+import { passOn } from './passOn';
 import { compileEventTypeFilter } from './eventTypeFilter';
 import { parseSigningSecret } from './signingSecret';
 
@@ -55,64 +55,6 @@ function settingsFrom(options: TriggerOptions): DeliverySettings {
 /** The node's static data lives under the workflow's global data, keyed by node id, so a rename keeps it. */
 function storeKey(nodeId: string): string {
 	return `pivotalTrigger.dedupe.${nodeId}`;
-}
-
-const ANSWERS: ReadonlySet<unknown> = new Set([
-	'accepted',
-	'duplicate',
-	'ignored',
-	'rejected',
-	'invalid',
-	'misconfigured',
-]);
-
-/**
- * Sends a verified delivery, as received, to the webhook process that handles its event, and
- * returns that process's answer; undefined when it cannot be reached or its answer is not this
- * node's (an address can outlive its process), so the caller handles the delivery itself.
- */
-async function passOn(
-	context: IWebhookFunctions,
-	owner: string,
-	delivery: DeliveryRequest,
-	path: string,
-	log: (lines: LogLine[]) => void,
-): Promise<Pick<DeliveryOutcome, 'httpStatus' | 'body'> | undefined> {
-	const headers: IDataObject = { 'content-type': 'application/octet-stream' };
-	for (const [name, value] of Object.entries(delivery.headers)) {
-		if (/^(svix|webhook)-/i.test(name)) headers[name] = value;
-	}
-	headers[FORWARDED_HEADER] = delivery.route?.self;
-	try {
-		const response = await context.helpers.httpRequest({
-			method: 'POST',
-			url: `${owner}${path}`,
-			body: delivery.rawBody,
-			headers,
-			returnFullResponse: true,
-			ignoreHttpStatusErrors: true,
-			json: true,
-			timeout: FORWARD_TIMEOUT_MS,
-		});
-		const body = response.body as DeliveryOutcome['body'] | undefined;
-		if (typeof body === 'object' && body !== null && ANSWERS.has(body.status)) {
-			return { httpStatus: response.statusCode as number, body };
-		}
-		log([
-			{
-				level: 'warn',
-				message: `${owner} answered ${response.statusCode} without a Pivotal Trigger answer: handling the delivery here`,
-			},
-		]);
-	} catch (error) {
-		log([
-			{
-				level: 'warn',
-				message: `could not pass the delivery on to ${owner} (${(error as Error).message}): handling it here`,
-			},
-		]);
-	}
-	return undefined;
 }
 
 export class PivotalTrigger implements INodeType {

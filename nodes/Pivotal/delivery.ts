@@ -39,13 +39,16 @@ export interface DeliveryRequest {
 
 export type LogLine = { level: 'debug' | 'info' | 'warn' | 'error'; message: string };
 
-export type DeliveryStatus =
-	| 'accepted'
-	| 'duplicate'
-	| 'ignored'
-	| 'rejected'
-	| 'invalid'
-	| 'misconfigured';
+export const DELIVERY_STATUSES = [
+	'accepted',
+	'duplicate',
+	'ignored',
+	'rejected',
+	'invalid',
+	'misconfigured',
+] as const;
+
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export interface DeliveryOutcome {
 	httpStatus: number;

@@ -1,0 +1,96 @@
+import type { IHttpRequestOptions, IWebhookFunctions } from 'n8n-workflow';
+
+import type { DeliveryRequest, LogLine } from '../nodes/Pivotal/delivery';
+import { FORWARDED_HEADER } from '../nodes/Pivotal/eventOwner';
+import { passOn } from '../nodes/Pivotal/passOn';
+
+const OWNER = 'http://10.0.0.2:5678';
+const SELF = 'http://10.0.0.1:5678';
+
+function delivery(): DeliveryRequest {
+	return {
+		rawBody: Buffer.from('{"id":"evt_1","type":"invoice.paid"}'),
+		headers: {
+			'svix-id': 'msg_1',
+			'svix-timestamp': '1780000000',
+			'svix-signature': 'v1,abc',
+			cookie: 'session=secret',
+			authorization: 'Bearer secret',
+		},
+		signingSecret: '',
+		previousSigningSecret: '',
+		events: '*',
+		settings: {
+			toleranceSeconds: 300,
+			output: 'event',
+			includeDeliveryMetadata: false,
+			retentionSeconds: 604800,
+			maxIds: 100000,
+		},
+		nowMs: 1_780_000_000_000,
+		route: { self: SELF },
+	};
+}
+
+/** A webhook context whose only helper answers like the owner (or fails like the network). */
+function context(answer: () => Promise<unknown>) {
+	const sent: IHttpRequestOptions[] = [];
+	const fake = {
+		helpers: {
+			httpRequest: async (options: IHttpRequestOptions) => {
+				sent.push(options);
+				return await answer();
+			},
+		},
+	} as unknown as IWebhookFunctions;
+	return { fake, sent };
+}
+
+describe('passOn', () => {
+	it("relays the owner's answer and sends it the bytes and signature headers only", async () => {
+		const { fake, sent } = context(async () => ({
+			statusCode: 200,
+			body: { status: 'duplicate' },
+		}));
+		const log: LogLine[] = [];
+		const answer = await passOn(fake, OWNER, delivery(), '/webhook/abc/webhook', (lines) =>
+			log.push(...lines),
+		);
+		expect(answer).toEqual({ httpStatus: 200, body: { status: 'duplicate' } });
+		expect(sent).toHaveLength(1);
+		expect(sent[0].url).toBe(`${OWNER}/webhook/abc/webhook`);
+		expect(sent[0].body).toEqual(delivery().rawBody);
+		expect(sent[0].headers).toEqual({
+			'content-type': 'application/octet-stream',
+			'svix-id': 'msg_1',
+			'svix-timestamp': '1780000000',
+			'svix-signature': 'v1,abc',
+			[FORWARDED_HEADER]: SELF,
+		});
+		expect(log).toEqual([]);
+	});
+
+	it("gives up on an answer that is not this node's, as from whatever now holds the address", async () => {
+		const { fake } = context(async () => ({ statusCode: 200, body: '<html>ok</html>' }));
+		const log: LogLine[] = [];
+		const answer = await passOn(fake, OWNER, delivery(), '/webhook/abc/webhook', (lines) =>
+			log.push(...lines),
+		);
+		expect(answer).toBeUndefined();
+		expect(log).toEqual([
+			{ level: 'warn', message: expect.stringContaining('handling the delivery here') },
+		]);
+	});
+
+	it('gives up when the owner cannot be reached', async () => {
+		const { fake } = context(async () => {
+			throw new Error('connect ECONNREFUSED 10.0.0.2:5678');
+		});
+		const log: LogLine[] = [];
+		const answer = await passOn(fake, OWNER, delivery(), '/webhook/abc/webhook', (lines) =>
+			log.push(...lines),
+		);
+		expect(answer).toBeUndefined();
+		expect(log).toEqual([{ level: 'warn', message: expect.stringContaining('ECONNREFUSED') }]);
+	});
+});
