@@ -152,7 +152,7 @@ export class PivotalTrigger implements INodeType {
 							'How long a processed event ID is remembered, so a retry of it does not start the workflow again. Pivotal retries for up to 7 days, so keep at least 7.',
 					},
 					{
-						displayName: 'Route Each Event to One Webhook Process',
+						displayName: 'Route by Event ID',
 						name: 'routeToOneProcess',
 						type: 'boolean',
 						default: false,

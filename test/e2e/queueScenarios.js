@@ -64,8 +64,8 @@ async function retryAcrossProcesses(ctx, workflow, events, gapMs) {
 
 /**
  * Without routing, only static data carries an event to the other process before its retry:
- * measured, since n8n saves it whole and the processes' saves overwrite each other. With "Route
- * Each Event to One Webhook Process" every delivery of an event reaches one process: asserted.
+ * measured, since n8n saves it whole and the processes' saves overwrite each other. With
+ * "Route by Event ID" every delivery of an event reaches one process: asserted.
  */
 function retryScenario(gapMs, { routed = false } = {}) {
 	const exact = routed;
