@@ -82,7 +82,22 @@ describe('passOn', () => {
 		]);
 	});
 
-	it('gives up when the owner cannot be reached', async () => {
+	it('asks the sender to retry when the owner took the delivery but did not answer in time', async () => {
+		const { fake } = context(async () => {
+			throw Object.assign(new Error('timeout of 6000ms exceeded'), { code: 'ECONNABORTED' });
+		});
+		const log: LogLine[] = [];
+		const answer = await passOn(fake, OWNER, delivery(), '/webhook/abc/webhook', (lines) =>
+			log.push(...lines),
+		);
+		expect(answer).toEqual({
+			httpStatus: 503,
+			body: { status: 'busy', message: expect.stringContaining('retry') },
+		});
+		expect(log).toEqual([{ level: 'warn', message: expect.stringContaining('retry') }]);
+	});
+
+	it('hands the delivery back when it never reached the owner', async () => {
 		const { fake } = context(async () => {
 			throw new Error('connect ECONNREFUSED 10.0.0.2:5678');
 		});

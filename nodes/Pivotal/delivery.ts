@@ -46,6 +46,7 @@ export const DELIVERY_STATUSES = [
 	'rejected',
 	'invalid',
 	'misconfigured',
+	'busy',
 ] as const;
 
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 export const FORWARDED_HEADER = 'x-pivotal-forwarded-by';
 /** A process that saved to the store within this long is taken to be running. */
 export const PEER_LIVENESS_SECONDS = 600;
-/** Pivotal wants an answer within 10 s; past this the delivery is handled where it landed. */
-export const FORWARD_TIMEOUT_MS = 3000;
+/** Pivotal wants an answer within 10 s; past this the sender is told to retry. */
+export const FORWARD_TIMEOUT_MS = 6000;
 
 function score(address: string, eventId: string): string {
 	return createHash('sha256').update(`${address}\n${eventId}`).digest('hex');

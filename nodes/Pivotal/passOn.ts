@@ -10,10 +10,26 @@ import { FORWARD_TIMEOUT_MS, FORWARDED_HEADER } from './eventOwner';
 
 const ANSWERS: ReadonlySet<unknown> = new Set(DELIVERY_STATUSES);
 
+/** Errors that mean the delivery never reached the owner, so handling it here cannot run it twice. */
+const NOT_SENT = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN/;
+
+/**
+ * The owner may have the delivery and be slow to answer: handling it here too could run it
+ * twice, so the sender is asked to retry; its retry is deduplicated wherever it lands.
+ */
+const BUSY: Pick<DeliveryOutcome, 'httpStatus' | 'body'> = {
+	httpStatus: 503,
+	body: {
+		status: 'busy',
+		message: 'The n8n process that handles this event did not answer in time; retry later',
+	},
+};
+
 /**
  * Sends a verified delivery, as received, to the webhook process that handles its event, and
- * returns that process's answer; undefined when it cannot be reached or its answer is not this
- * node's (an address can outlive its process), so the caller handles the delivery itself.
+ * returns that process's answer, or a 503 when it took the delivery but did not answer in time.
+ * Undefined when the delivery never reached it or its answer is not this node's (an address can
+ * outlive its process): the caller then handles the delivery itself.
  */
 export async function passOn(
 	context: IWebhookFunctions,
@@ -49,10 +65,20 @@ export async function passOn(
 			},
 		]);
 	} catch (error) {
+		const { message, code } = error as Error & { code?: unknown };
+		if (!NOT_SENT.test(`${String(code)} ${message}`)) {
+			log([
+				{
+					level: 'warn',
+					message: `${owner} did not answer in time (${message}): asking the sender to retry`,
+				},
+			]);
+			return BUSY;
+		}
 		log([
 			{
 				level: 'warn',
-				message: `could not pass the delivery on to ${owner} (${(error as Error).message}): handling it here`,
+				message: `could not pass the delivery on to ${owner} (${message}): handling it here`,
 			},
 		]);
 	}
