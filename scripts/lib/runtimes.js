@@ -41,18 +41,23 @@ function release(major) {
 	return found;
 }
 
-/** install-n8n.sh writes .done only after a complete install, so a half-finished one is redone. */
+/** install-n8n.sh writes .done only after a complete install that passed its smoke check. */
 function isInstalled(major) {
 	const n8nReady = fs.existsSync(path.join(n8nDir(major), '.done'));
 	if (Number(major) !== 2) return n8nReady;
 	return n8nReady && fs.existsSync(path.join(node24Dir(), '.done'));
 }
 
+/**
+ * Runs install-n8n.sh for one release every time: a finished install costs it a check that the
+ * SQLite binding loads (well under a second), and a broken one is repaired.
+ */
 function ensureInstalled(major, log = console.log) {
-	if (isInstalled(major)) return;
-	log(
-		`n8n ${release(major).version} is not in ${cacheDir()}: installing it (several minutes, once)`,
-	);
+	if (!isInstalled(major)) {
+		log(
+			`n8n ${release(major).version} is not in ${cacheDir()}: installing it (several minutes, once)`,
+		);
+	}
 	const result = spawnSync('bash', [INSTALL_SCRIPT, String(major)], { stdio: 'inherit' });
 	if (result.status !== 0 || !isInstalled(major)) {
 		throw new Error(`scripts/install-n8n.sh ${major} failed; see ${n8nDir(major)}/install.log`);
