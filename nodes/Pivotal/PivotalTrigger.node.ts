@@ -95,7 +95,7 @@ export class PivotalTrigger implements INodeType {
 				type: 'string',
 				default: '*',
 				required: true,
-				placeholder: 'invoice.*, customer.deleted',
+				placeholder: 'e.g. invoice.*, customer.deleted',
 				description:
 					'Comma-separated event types that start the workflow. * matches any run of characters: * for every event, invoice.* for all invoice events, *.deleted for every deletion. Other events are acknowledged and ignored.',
 			},
