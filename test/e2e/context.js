@@ -12,6 +12,7 @@ const { sleep } = require('../../scripts/lib/util');
 const {
 	CREDENTIAL_TYPE,
 	pivotalWorkflow,
+	preparedExample,
 	waitUntilLive,
 	webhookUrls,
 } = require('../../scripts/lib/workflows');
@@ -86,15 +87,28 @@ class E2eContext {
 	}
 
 	async addWorkflow(name, events, options = {}) {
-		const created = await this.client.createWorkflow(
+		return await this.activate(
 			pivotalWorkflow({ name, credential: this.credential, events, options }),
 		);
+	}
+
+	/** Imports examples/<name>/workflow.json (see preparedExample) and activates it. */
+	async importExample(name, { disable, parameters } = {}) {
+		return await this.activate(
+			preparedExample(name, { credential: this.credential, disable, parameters }),
+		);
+	}
+
+	/** Creates the workflow through the public API, activates it, waits until it is live. */
+	async activate(definition) {
+		const created = await this.client.createWorkflow(definition);
 		const activated = await this.client.activateWorkflow(created.id);
 		if (!activated.active) throw new Error(`workflow ${created.id} did not activate`);
-		const webhookId = created.nodes[0].webhookId;
+		const trigger = created.nodes.find((node) => node.webhookId);
+		const { webhookId } = trigger;
 		const workflow = {
 			id: created.id,
-			nodeId: created.nodes[0].id,
+			nodeId: trigger.id,
 			webhookId,
 			urls: webhookUrls(this.instance.baseUrl, webhookId),
 		};
