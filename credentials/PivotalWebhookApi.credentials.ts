@@ -20,7 +20,7 @@ export class PivotalWebhookApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			required: true,
-			placeholder: 'whsec_...',
+			placeholder: 'e.g. whsec_...',
 			description:
 				'Copy it from your webhook endpoint in Pivotal, under Webhooks. It starts with whsec_.',
 		},

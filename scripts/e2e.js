@@ -14,9 +14,10 @@
  *   N8N_E2E_KEEP=1         keep ~/.cache/n8n-nodes-pivotal/instances/e2e-<time>/ (user folders, n8n logs) even when all pass
  *   N8N_E2E_QUIET_MS=1500  how long the execution count must be stable before it is trusted
  *   N8N_E2E_TARBALL=<tgz>  test this packed package instead of building and packing the checkout
- *   N8N_E2E_ONLY=<text>    run only the scenarios whose name contains <text>
+ *   N8N_E2E_ONLY=<text>    run only the scenarios whose name contains <text> (a|b: either)
  */
 
+const { acknowledgeScenarios } = require('../test/e2e/acknowledgeScenarios');
 const { E2eContext } = require('../test/e2e/context');
 const { QueueContext } = require('../test/e2e/queueContext');
 const { queueScenarios } = require('../test/e2e/queueScenarios');
@@ -25,7 +26,11 @@ const { runMain } = require('./lib/n8n');
 const { runSuite } = require('./lib/suite');
 
 const SUITES = {
-	single: { Context: E2eContext, scenarios: singleProcessScenarios, majors: '1,2' },
+	single: {
+		Context: E2eContext,
+		scenarios: [...singleProcessScenarios, ...acknowledgeScenarios],
+		majors: '1,2',
+	},
 	// Queue mode with separate webhook processes is what teams run on n8n 2.x.
 	queue: { Context: QueueContext, scenarios: queueScenarios, majors: '2' },
 };

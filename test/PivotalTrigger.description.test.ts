@@ -59,6 +59,18 @@ describe('Pivotal Trigger description', () => {
 			['previousSigningSecret', true],
 		]);
 	});
+
+	it('shows example values as "e.g. …" placeholders (n8n UX guidelines)', () => {
+		const fields = [...trigger.description.properties, ...new PivotalWebhookApi().properties];
+		// A collection's placeholder is its "Add option" button, not an example value.
+		const examples = fields.filter((field) => field.placeholder && field.type !== 'collection');
+		expect(examples.map((field) => field.name).sort()).toEqual(['events', 'signingSecret']);
+		for (const field of examples) expect(field.placeholder).toMatch(/^e\.g\. \S/);
+	});
+
+	it("is not found under n8n's own Webhook node's name", () => {
+		expect(codex.alias).toEqual(['Svix', 'Standard Webhooks']);
+	});
 });
 
 describe('credential test', () => {

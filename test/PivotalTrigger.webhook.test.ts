@@ -1,3 +1,4 @@
+import { fingerprint } from '../nodes/Pivotal/dedupeStore';
 import { newSecret, sampleEvent, signDelivery } from './helpers/signing';
 import { logged, newInstance, serve, type Instance } from './helpers/webhookContext';
 
@@ -11,6 +12,10 @@ function delivery(
 		secret: extra.secret ?? (instance.credentials.signingSecret as string),
 		messageId: extra.messageId,
 	});
+}
+
+function statusOf(response: { body?: unknown }) {
+	return (response.body as { status?: string } | undefined)?.status;
 }
 
 function executions(result: { workflowData?: unknown[][] }) {
@@ -37,13 +42,31 @@ beforeEach(() => {
 });
 
 describe("PivotalTrigger.webhook() in n8n-core's WebhookContext", () => {
-	it('answers 200 itself and starts one execution carrying the envelope as sent', async () => {
+	it('starts one execution carrying the envelope as sent, answered 200 once it exists', async () => {
 		const instance = newInstance({ signingSecret: newSecret() });
 		const event = { ...sampleEvent(), livemode: false, api_version: '2026-01-01' };
-		const { result, response } = await serve(instance, delivery(instance, event));
+		const { result, response, output } = await serve(instance, delivery(instance, event));
 		expect(response).toEqual({ statusCode: 200, body: { status: 'accepted' } });
-		expect(result.noWebhookResponse).toBe(true);
-		expect(result.workflowData).toEqual([[{ json: event }]]);
+		// n8n answers, after creating the execution; the node only puts its own body in place.
+		expect(result.noWebhookResponse).toBeUndefined();
+		expect(output).toEqual([{ json: event }]);
+	});
+
+	it('leaves the id free when n8n stops before the execution exists, so the retry runs', async () => {
+		const instance = newInstance({ signingSecret: newSecret() });
+		const event = sampleEvent();
+		const stopped = await serve(instance, delivery(instance, event), 'webhook', 'now', 'stopped');
+		expect(stopped.response).toEqual({});
+		expect(await answersAfterRestart(instance, [event])).toEqual(['accepted']);
+	});
+
+	it("records the id in the run's own static data, which n8n saves when the run ends", async () => {
+		const instance = newInstance({ signingSecret: newSecret() });
+		const event = sampleEvent();
+		await serve(instance, delivery(instance, event));
+		const stored = JSON.stringify(instance.database.staticData);
+		expect(stored).toContain(fingerprint(event.id));
+		expect(stored).not.toContain('__pivotalTrigger');
 	});
 
 	it('reads the raw body when n8n has not pre-read it (e.g. application/octet-stream)', async () => {
@@ -74,9 +97,9 @@ describe("PivotalTrigger.webhook() in n8n-core's WebhookContext", () => {
 		const instance = newInstance({ signingSecret: newSecret() });
 		const body =
 			'{ "id" : "evt_ws", "type":"invoice.paid", "data":{"object":{"amount":1.50,"name":"Zoë 😀"}} }';
-		const { response, result } = await serve(instance, delivery(instance, body));
+		const { response, output } = await serve(instance, delivery(instance, body));
 		expect(response.statusCode).toBe(200);
-		expect(result.workflowData?.[0][0].json).toEqual(JSON.parse(body));
+		expect(output?.[0].json).toEqual(JSON.parse(body));
 	});
 
 	it('rejects a body re-stringified by a proxy with 401, no execution and nothing stored', async () => {
@@ -169,7 +192,14 @@ describe("PivotalTrigger.webhook() in n8n-core's WebhookContext", () => {
 			Array.from({ length: 20 }, () => serve(instance, delivery(instance, event))),
 		);
 		expect(outcomes.reduce((sum, { result }) => sum + executions(result), 0)).toBe(1);
-		expect(outcomes.every(({ response }) => response.statusCode === 200)).toBe(true);
+		const answers = outcomes.map(({ response }) => `${response.statusCode} ${statusOf(response)}`);
+		expect(answers.filter((answer) => answer === '200 accepted')).toHaveLength(1);
+		// A copy that arrives while the first is under way is asked to retry, never dropped.
+		for (const answer of answers) {
+			expect(['200 accepted', '200 duplicate', '409 in-progress']).toContain(answer);
+		}
+		const later = await serve(instance, delivery(instance, event));
+		expect(statusOf(later.response)).toBe('duplicate');
 	});
 
 	it('keeps all of 30 parallel distinct ids in static data, though n8n saves it last-writer-wins', async () => {
@@ -222,8 +252,8 @@ describe("PivotalTrigger.webhook() in n8n-core's WebhookContext", () => {
 		);
 		const event = sampleEvent();
 		const signed = delivery(instance, event, { messageId: 'msg_meta' });
-		const { result } = await serve(instance, signed);
-		expect(result.workflowData?.[0][0].json).toEqual({
+		const { output } = await serve(instance, signed);
+		expect(output?.[0].json).toEqual({
 			...event.data.object,
 			_delivery: {
 				messageId: 'msg_meta',
@@ -252,6 +282,45 @@ describe("PivotalTrigger.webhook() in n8n-core's WebhookContext", () => {
 		expect(logged).toContainEqual({
 			level: 'error',
 			message: expect.stringContaining('Events is empty'),
+		});
+	});
+
+	describe('with Acknowledge: When the Workflow Succeeds', () => {
+		const onSuccess = () =>
+			newInstance({ signingSecret: newSecret() }, { events: '*', acknowledge: 'onSuccess' });
+
+		it('answers 500 to a failed run and forgets the id, so the retry runs again', async () => {
+			const instance = onSuccess();
+			const event = sampleEvent();
+			const failed = await serve(instance, delivery(instance, event), 'webhook', 'now', 'fails');
+			expect(failed.response).toEqual({
+				statusCode: 500,
+				body: { status: 'failed', message: 'The workflow run failed; retry later' },
+			});
+			const retry = await serve(instance, delivery(instance, event));
+			expect(retry.response).toEqual({ statusCode: 200, body: { status: 'accepted' } });
+			expect(executions(retry.result)).toBe(1);
+			const third = await serve(instance, delivery(instance, event));
+			expect(third.response).toEqual({ statusCode: 200, body: { status: 'duplicate' } });
+			expect(executions(third.result)).toBe(0);
+		});
+
+		it('stores a successful id with the next run, never a failed one', async () => {
+			const instance = onSuccess();
+			const [failed, succeeded, next] = [sampleEvent(), sampleEvent(), sampleEvent()];
+			await serve(instance, delivery(instance, failed), 'webhook', 'now', 'fails');
+			await serve(instance, delivery(instance, succeeded));
+			await serve(instance, delivery(instance, next));
+			expect(await answersAfterRestart(instance, [failed, succeeded])).toEqual([
+				'accepted',
+				'duplicate',
+			]);
+		});
+
+		it('the success answer carries no workflow data', async () => {
+			const instance = onSuccess();
+			const { response } = await serve(instance, delivery(instance, sampleEvent()));
+			expect(response.body).toEqual({ status: 'accepted' });
 		});
 	});
 });

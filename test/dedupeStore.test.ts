@@ -263,3 +263,50 @@ describe('sharedLedger', () => {
 		expect(sharedLedger('wf1:nodeB', 'w')).not.toBe(first);
 	});
 });
+
+describe('DedupeLedger claims (a delivery under way)', () => {
+	const HOLD = 3600;
+
+	it('answers a copy in progress while claimed, duplicate once settled safe', () => {
+		const ledger = new DedupeLedger('w1');
+		expect(ledger.claim('evt_1', NOW, HOLD)).toBe('new');
+		expect(ledger.claim('evt_1', NOW + 1, HOLD)).toBe('in-progress');
+		ledger.settle('evt_1', NOW + 2, true);
+		expect(ledger.claim('evt_1', NOW + 3, HOLD)).toBe('duplicate');
+		expect(ledger.has('evt_1')).toBe(true);
+	});
+
+	it('frees the id when the delivery did not become safe, so the retry runs', () => {
+		const ledger = new DedupeLedger('w1');
+		ledger.claim('evt_1', NOW, HOLD);
+		ledger.settle('evt_1', NOW + 1, false);
+		expect(ledger.has('evt_1')).toBe(false);
+		expect(ledger.claim('evt_1', NOW + 2, HOLD)).toBe('new');
+	});
+
+	it('stores nothing for a claim: a stop before it settles leaves the id free after a restart', () => {
+		const ledger = new DedupeLedger('w1');
+		ledger.claim('evt_1', NOW, HOLD);
+		const restarted = new DedupeLedger('w2');
+		restarted.sync(persisted(ledger.persistent()), NOW + 5);
+		expect(restarted.claim('evt_1', NOW + 5, HOLD)).toBe('new');
+	});
+
+	it('lets a claim lapse after its hold, so an event is never blocked for good', () => {
+		const ledger = new DedupeLedger('w1');
+		ledger.claim('evt_1', NOW, HOLD);
+		expect(ledger.claim('evt_1', NOW + HOLD - 1, HOLD)).toBe('in-progress');
+		expect(ledger.claim('evt_1', NOW + HOLD, HOLD)).toBe('new');
+		ledger.prune(NOW + 3 * HOLD, WEEK);
+		expect(ledger.claim('evt_1', NOW + 3 * HOLD, HOLD)).toBe('new');
+	});
+
+	it('ends a claim when another process (a queue-mode worker) stored the id', () => {
+		const webhookProcess = new DedupeLedger('webhook');
+		webhookProcess.claim('evt_1', NOW, HOLD);
+		const worker = new DedupeLedger('worker');
+		worker.add('evt_1', NOW + 1);
+		webhookProcess.sync(persisted(worker.persistent()), NOW + 2);
+		expect(webhookProcess.claim('evt_1', NOW + 3, HOLD)).toBe('duplicate');
+	});
+});

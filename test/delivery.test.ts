@@ -4,6 +4,7 @@ import {
 	type DeliveryRequest,
 	type DeliverySettings,
 } from '../nodes/Pivotal/delivery';
+import { saveRequestFor, saveSoon } from '../nodes/Pivotal/saveRequest';
 import { newSecret, sampleEvent, signDelivery } from './helpers/signing';
 
 const SETTINGS: DeliverySettings = {
@@ -12,6 +13,7 @@ const SETTINGS: DeliverySettings = {
 	maxIds: 1000,
 	output: 'event',
 	includeDeliveryMetadata: false,
+	claimHoldSeconds: 3600,
 };
 
 function request(overrides: Partial<DeliveryRequest> & { event?: object; secret?: string } = {}) {
@@ -51,17 +53,26 @@ function store(initial: unknown = undefined) {
 	return { saved, access };
 }
 
+/**
+ * One delivery and, when it starts a run, what the node does once the run is safe: the claimed
+ * id recorded and the store saved (the trigger's execute(), then n8n's save at the run's end).
+ */
+function deliver(req: DeliveryRequest) {
+	const outcome = receiveDelivery(req);
+	if (outcome.claimedId !== undefined && req.dedupe) {
+		req.dedupe.ledger.settle(outcome.claimedId, Math.floor(req.nowMs / 1000), true);
+		req.dedupe.save(req.dedupe.ledger.persistent());
+	}
+	return outcome;
+}
+
 describe('receiveDelivery', () => {
 	it('saves the ledger into static data once per new event and not for a duplicate', () => {
 		const { saved, access } = store();
 		const secret = newSecret();
 		const event = sampleEvent();
-		expect(receiveDelivery(request({ secret, event, dedupe: access })).body.status).toBe(
-			'accepted',
-		);
-		expect(receiveDelivery(request({ secret, event, dedupe: access })).body.status).toBe(
-			'duplicate',
-		);
+		expect(deliver(request({ secret, event, dedupe: access })).body.status).toBe('accepted');
+		expect(deliver(request({ secret, event, dedupe: access })).body.status).toBe('duplicate');
 		expect(saved).toHaveLength(1);
 		expect(saved[0]).toMatchObject({ v: 2, rev: 'test.1' });
 	});
@@ -70,16 +81,16 @@ describe('receiveDelivery', () => {
 		const { saved, access } = store();
 		const secret = newSecret();
 		const [first, second] = [sampleEvent(), sampleEvent()];
-		receiveDelivery(request({ secret, event: first, dedupe: access }));
-		receiveDelivery(request({ secret, event: second, dedupe: access }));
+		deliver(request({ secret, event: first, dedupe: access }));
+		deliver(request({ secret, event: second, dedupe: access }));
 		// The database kept the first snapshot: n8n's save of the second landed before it.
 		const lagging = { ledger: access.ledger, save: access.save, stored: saved[0] };
-		expect(receiveDelivery(request({ secret, event: first, dedupe: lagging })).body.status).toBe(
+		expect(deliver(request({ secret, event: first, dedupe: lagging })).body.status).toBe(
 			'duplicate',
 		);
 		expect(saved).toHaveLength(3);
 		expect(new DedupeLedger('restarted').sync(saved[2], Date.now() / 1000).absorbed).toBe(2);
-		receiveDelivery(request({ secret, event: second, dedupe: access }));
+		deliver(request({ secret, event: second, dedupe: access }));
 		expect(saved).toHaveLength(3);
 	});
 
@@ -92,7 +103,7 @@ describe('receiveDelivery', () => {
 		const { saved, access } = store(persisted(other.persistent()));
 		const secret = newSecret();
 		const outcomes = Array.from({ length: 20 }, () =>
-			receiveDelivery(request({ secret, event: sampleEvent(), dedupe: access, route: { self } })),
+			deliver(request({ secret, event: sampleEvent(), dedupe: access, route: { self } })),
 		);
 		const passed = outcomes.filter((outcome) => outcome.forwardTo !== undefined);
 		const kept = outcomes.filter((outcome) => outcome.forwardTo === undefined);
@@ -127,7 +138,7 @@ describe('receiveDelivery', () => {
 		const { saved, access } = store();
 		const secret = newSecret();
 		const accepted = sampleEvent();
-		receiveDelivery(request({ secret, event: accepted, dedupe: access }));
+		deliver(request({ secret, event: accepted, dedupe: access }));
 		const other = new DedupeLedger('other');
 		other.add('evt_from_other', Math.floor(Date.now() / 1000));
 		const overwritten = { ...access, stored: persisted(other.persistent()) };
@@ -148,7 +159,7 @@ describe('receiveDelivery', () => {
 
 	it('rewrites an unreadable store instead of losing the delivery, and logs it', () => {
 		const { saved, access } = store({ v: 2, rev: 'other.3', writers: {}, buckets: 'garbage' });
-		const outcome = receiveDelivery(request({ dedupe: access }));
+		const outcome = deliver(request({ dedupe: access }));
 		expect(outcome.body.status).toBe('accepted');
 		expect(outcome.item).toBeDefined();
 		const rewritten = new DedupeLedger('check');
@@ -166,15 +177,13 @@ describe('receiveDelivery', () => {
 		for (let i = 0; i < 1000; i++) access.ledger.add(`evt_old_${i}`, Math.floor(nowMs / 1000) - 60);
 		const capWarnings = (outcome: ReturnType<typeof receiveDelivery>) =>
 			outcome.log.filter(({ message }) => message.includes('at its cap of 1000 ids')).length;
-		const first = receiveDelivery(request({ dedupe: access, nowMs }));
+		const first = deliver(request({ dedupe: access, nowMs }));
 		expect(first.body.status).toBe('accepted');
 		expect(capWarnings(first)).toBe(1);
 		expect(access.ledger.size).toBe(1000);
 		expect(access.ledger.has('evt_old_0')).toBe(false);
-		expect(capWarnings(receiveDelivery(request({ dedupe: access, nowMs: nowMs + 1000 })))).toBe(0);
-		expect(
-			capWarnings(receiveDelivery(request({ dedupe: access, nowMs: nowMs + 3_600_000 }))),
-		).toBe(1);
+		expect(capWarnings(deliver(request({ dedupe: access, nowMs: nowMs + 1000 })))).toBe(0);
+		expect(capWarnings(deliver(request({ dedupe: access, nowMs: nowMs + 3_600_000 })))).toBe(1);
 		expect(access.ledger.size).toBe(1000);
 	});
 
@@ -194,13 +203,13 @@ describe('receiveDelivery', () => {
 		const { access } = store();
 		const secret = newSecret();
 		const event = { ...sampleEvent(), id: 12345 };
-		receiveDelivery(request({ secret, event, dedupe: access }));
+		deliver(request({ secret, event, dedupe: access }));
 		expect(access.ledger.has('12345')).toBe(true);
 	});
 
 	it('logs a malformed previous secret but still verifies with the current one', () => {
 		const secret = newSecret();
-		const outcome = receiveDelivery(request({ secret, previousSigningSecret: 'whsec_short' }));
+		const outcome = deliver(request({ secret, previousSigningSecret: 'whsec_short' }));
 		expect(outcome.body.status).toBe('accepted');
 		expect(outcome.log).toContainEqual({
 			level: 'error',
@@ -220,5 +229,60 @@ describe('receiveDelivery', () => {
 		expect(saved).toHaveLength(0);
 		expect(access.ledger.size).toBe(0);
 		expect(outcome.log).toContainEqual({ level: 'warn', message: expect.stringContaining(words) });
+	});
+});
+
+describe('a save request the node sends itself', () => {
+	it('verifies like a delivery, saves the store and starts nothing, whatever the events filter', () => {
+		const { saved, access } = store();
+		const secret = newSecret();
+		const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+		const save = saveRequestFor(key, Math.floor(Date.now() / 1000), 'save_1');
+		const outcome = receiveDelivery({
+			...request({ secret, dedupe: access }),
+			rawBody: save.body,
+			headers: save.headers,
+			events: 'invoice.*',
+			saveOnly: true,
+		});
+		expect(outcome).toMatchObject({ httpStatus: 200, body: { status: 'saved' } });
+		expect(outcome.item).toBeUndefined();
+		expect(saved).toHaveLength(1);
+	});
+
+	it('is rejected when signed with another key, and saves nothing', () => {
+		const { saved, access } = store();
+		const save = saveRequestFor(Buffer.alloc(32, 7), Math.floor(Date.now() / 1000), 'save_1');
+		const outcome = receiveDelivery({
+			...request({ dedupe: access }),
+			rawBody: save.body,
+			headers: save.headers,
+			saveOnly: true,
+		});
+		expect(outcome.httpStatus).toBe(401);
+		expect(saved).toHaveLength(0);
+	});
+
+	it('is shared by every caller until it starts, and queued once behind the one under way', async () => {
+		const pending: Array<() => void> = [];
+		const send = () => new Promise<void>((resolve) => pending.push(resolve));
+		const settled = async () => {
+			for (let i = 0; i < 5; i++) await Promise.resolve();
+		};
+		const burst = Array.from({ length: 5 }, () => saveSoon('wf:node', send));
+		expect(new Set(burst).size).toBe(1);
+		await settled();
+		expect(pending).toHaveLength(1);
+		// Recorded while that save is under way: these ids need the next one.
+		const later = Array.from({ length: 3 }, () => saveSoon('wf:node', send));
+		expect(new Set(later).size).toBe(1);
+		expect(later[0]).not.toBe(burst[0]);
+		pending[0]();
+		await burst[0];
+		await settled();
+		expect(pending).toHaveLength(2);
+		pending[1]();
+		await later[0];
+		expect(pending).toHaveLength(2);
 	});
 });

@@ -26,6 +26,7 @@ function delivery(): DeliveryRequest {
 			includeDeliveryMetadata: false,
 			retentionSeconds: 604800,
 			maxIds: 100000,
+			claimHoldSeconds: 3600,
 		},
 		nowMs: 1_780_000_000_000,
 		route: { self: SELF },

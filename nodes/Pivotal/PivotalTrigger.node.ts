@@ -5,14 +5,25 @@ import {
 	type ICredentialTestFunctions,
 	type ICredentialsDecrypted,
 	type IDataObject,
+	type IExecuteFunctions,
 	type IHookFunctions,
 	type INodeCredentialTestResult,
+	type INodeExecutionData,
 	type INodeType,
 	type INodeTypeDescription,
 	type IWebhookFunctions,
 	type IWebhookResponseData,
 } from 'n8n-workflow';
 
+import {
+	CLAIM_HOLD_SECONDS,
+	RESPONSE_MODE_FIELD,
+	recordsWhenRunStarts,
+	settle,
+	WEBHOOK_RESOLVERS,
+	type AcknowledgeMode,
+} from './acknowledge';
+import { answerInPlaceOfN8n, type AnswerableResponse } from './answerInPlaceOfN8n';
 import { sharedLedger, type StoredDedupeState } from './dedupeStore';
 import {
 	MISCONFIGURED,
@@ -23,6 +34,7 @@ import {
 } from './delivery';
 import { addressOf, FORWARDED_HEADER } from './eventOwner';
 import { passOn } from './passOn';
+import { SAVE_HEADER, saveSoon, sendSaveRequest } from './saveRequest';
 import { compileEventTypeFilter } from './eventTypeFilter';
 import { parseSigningSecret } from './signingSecret';
 
@@ -32,6 +44,11 @@ const CREDENTIAL = 'pivotalWebhookApi';
 const SECONDS_PER_DAY = 86_400;
 /** Tells this process's writes to static data from other processes' and from earlier runs. */
 const PROCESS_WRITER_ID = randomUUID().slice(0, 8);
+/**
+ * Carries the claimed event id from webhook() to execute() inside the run's input, which is the
+ * only thing that reaches the process running it (a queue-mode worker); execute() removes it.
+ */
+const CLAIM_FIELD = '__pivotalTriggerEventId';
 
 interface TriggerOptions {
 	output?: 'event' | 'object';
@@ -49,6 +66,7 @@ function settingsFrom(options: TriggerOptions): DeliverySettings {
 		toleranceSeconds: options.toleranceSeconds ?? 300,
 		retentionSeconds: (options.retentionDays ?? 7) * SECONDS_PER_DAY,
 		maxIds: options.maxStoredIds ?? 100_000,
+		claimHoldSeconds: CLAIM_HOLD_SECONDS,
 	};
 }
 
@@ -56,6 +74,12 @@ function settingsFrom(options: TriggerOptions): DeliverySettings {
 function storeKey(nodeId: string): string {
 	return `pivotalTrigger.dedupe.${nodeId}`;
 }
+
+function ledgerFor(workflowId: string | undefined, nodeId: string) {
+	return sharedLedger(`${workflowId}:${nodeId}`, PROCESS_WRITER_ID);
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 export class PivotalTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -77,8 +101,12 @@ export class PivotalTrigger implements INodeType {
 			{
 				name: 'default',
 				httpMethod: 'POST',
-				responseMode: 'onReceived',
+				// When n8n answers depends on Acknowledge; the node then puts its own answer in place of
+				// n8n's (answerInPlaceOfN8n.ts), and 'noData' keeps workflow data out of n8n's.
+				responseMode: RESPONSE_MODE_FIELD.template,
+				responseData: 'noData',
 				path: 'webhook',
+				[WEBHOOK_RESOLVERS]: { responseMode: RESPONSE_MODE_FIELD },
 			},
 		],
 		properties: [
@@ -95,9 +123,31 @@ export class PivotalTrigger implements INodeType {
 				type: 'string',
 				default: '*',
 				required: true,
-				placeholder: 'invoice.*, customer.deleted',
+				placeholder: 'e.g. invoice.*, customer.deleted',
 				description:
 					'Comma-separated event types that start the workflow. * matches any run of characters: * for every event, invoice.* for all invoice events, *.deleted for every deletion. Other events are acknowledged and ignored.',
+			},
+			{
+				displayName: 'Acknowledge',
+				name: 'acknowledge',
+				type: 'options',
+				default: 'onReceipt',
+				options: [
+					{
+						name: 'When Received',
+						value: 'onReceipt',
+						description:
+							'Answer Pivotal once n8n has created the execution. Pivotal does not resend an event whose run fails: retry it from the Executions list.',
+					},
+					{
+						name: 'When the Workflow Succeeds',
+						value: 'onSuccess',
+						description:
+							'Answer Pivotal after the run: a failed run gets an error, so Pivotal sends the event again later. For workflows that finish within 10 seconds.',
+					},
+				],
+				description:
+					'When Pivotal is told the event arrived. It sends the event again until told, and never after.',
 			},
 			{
 				displayName: 'Options',
@@ -231,10 +281,12 @@ export class PivotalTrigger implements INodeType {
 
 		let credentials: IDataObject;
 		let events: unknown;
+		let acknowledge: AcknowledgeMode;
 		let options: TriggerOptions;
 		try {
 			credentials = await this.getCredentials(CREDENTIAL);
 			events = this.getNodeParameter('events', '*');
+			acknowledge = this.getNodeParameter('acknowledge', 'onReceipt') as AcknowledgeMode;
 			options = this.getNodeParameter('options', {}) as TriggerOptions;
 		} catch (error) {
 			// Answering 500 makes Pivotal retry, so no event is lost while the node is fixed.
@@ -262,7 +314,7 @@ export class PivotalTrigger implements INodeType {
 		const isTestRun = this.getMode() === 'manual';
 		const staticData = isTestRun ? undefined : this.getWorkflowStaticData('global');
 		const key = storeKey(node.id);
-		const ledger = sharedLedger(`${this.getWorkflow().id}:${node.id}`, PROCESS_WRITER_ID);
+		const ledger = ledgerFor(this.getWorkflow().id, node.id);
 		const headers = this.getHeaderData();
 		const self = options.routeToOneProcess && !isTestRun ? addressOf(req.socket) : undefined;
 		if (self) ledger.locatedAt(self);
@@ -284,6 +336,7 @@ export class PivotalTrigger implements INodeType {
 				},
 			},
 			route: self && headers[FORWARDED_HEADER] === undefined ? { self } : undefined,
+			saveOnly: headers[SAVE_HEADER] !== undefined,
 		};
 		let outcome = receiveDelivery(delivery);
 		log(outcome.log);
@@ -298,11 +351,77 @@ export class PivotalTrigger implements INodeType {
 			log(outcome.log);
 		}
 
-		// The node answers itself, before the run: Pivotal wants 2xx within 10 s, and n8n 2.x
-		// drops static-data changes when it sends the response on the node's behalf.
-		res.status(outcome.httpStatus).json(outcome.body);
-		return outcome.item
-			? { noWebhookResponse: true, workflowData: [[{ json: outcome.item }]] }
-			: { noWebhookResponse: true };
+		if (outcome.body.status === 'saved') {
+			// n8n answers this one itself, after it has saved static data: the sender waits for that.
+			return { webhookResponse: outcome.body };
+		}
+		const { item, claimedId } = outcome;
+		if (!item) {
+			// Nothing runs, so the answer can go now; n8n then saves static data before anything else.
+			res.status(outcome.httpStatus).json(outcome.body);
+			return { noWebhookResponse: true };
+		}
+		// Read now: once the sender has gone, the socket no longer knows its local end.
+		const here = addressOf(req.socket);
+		const secret = parseSigningSecret(credentials.signingSecret);
+		// A run: n8n answers when Acknowledge says the event is safe, and the id is recorded only
+		// then. n8n 2.x drops static-data changes made here on this path, so the run itself writes
+		// the store (execute()).
+		answerInPlaceOfN8n(res as unknown as AnswerableResponse, (n8nStatus) => {
+			const settlement = settle(acknowledge, n8nStatus);
+			if (!settlement.safe) {
+				log([
+					{
+						level: 'warn',
+						message: `event ${claimedId ?? '(test run)'} answered ${settlement.httpStatus}: n8n answered ${n8nStatus}, so the sender will retry it`,
+					},
+				]);
+			}
+			if (claimedId === undefined) return settlement;
+			ledger.settle(claimedId, nowSeconds(), settlement.safe);
+			if (!settlement.safe || recordsWhenRunStarts(acknowledge) || !here || !secret.ok) {
+				return settlement;
+			}
+			// The run's own save came before the answer, so this id needs a save of its own, and
+			// the 2xx waits for it: Pivotal never sends the event again after it.
+			const url = `${here}${req.originalUrl}`;
+			const after = saveSoon(`${this.getWorkflow().id}:${node.id}`, () =>
+				sendSaveRequest(this, secret.key, url, log),
+			);
+			return { ...settlement, after };
+		});
+		const json = claimedId === undefined ? item : { ...item, [CLAIM_FIELD]: claimedId };
+		return { workflowData: [[{ json }]] };
+	}
+
+	/**
+	 * The run's first step, in the process that runs it: hands the event on, and writes the
+	 * store into the run's static data, which n8n saves when the run ends. With Acknowledge
+	 * "When Received" the event is recorded here, since its execution exists; otherwise only
+	 * ids recorded before are carried, the answer records this one.
+	 */
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const claimed: string[] = [];
+		const items = this.getInputData().map((item) => {
+			const { [CLAIM_FIELD]: eventId, ...json } = item.json;
+			if (typeof eventId === 'string') claimed.push(eventId);
+			return { ...item, json };
+		});
+		if (claimed.length === 0 || this.getMode() === 'manual') return [items];
+
+		const node = this.getNode();
+		const staticData = this.getWorkflowStaticData('global');
+		const key = storeKey(node.id);
+		const ledger = ledgerFor(this.getWorkflow().id, node.id);
+		const now = nowSeconds();
+		const { problem } = ledger.sync(staticData[key], now);
+		if (problem)
+			this.logger.warn(`Pivotal Trigger "${node.name}": ${problem}; it will be rewritten`);
+		const acknowledge = this.getNodeParameter('acknowledge', 0, 'onReceipt') as AcknowledgeMode;
+		if (recordsWhenRunStarts(acknowledge)) {
+			for (const eventId of claimed) ledger.settle(eventId, now, true);
+		}
+		staticData[key] = ledger.persistent() as unknown as IDataObject;
+		return [items];
 	}
 }

@@ -48,6 +48,12 @@ export interface SyncResult {
 	problem?: string;
 }
 
+/**
+ * Where an id stands for this process: never seen, a delivery of it under way (its run not
+ * yet safe: see acknowledge.ts), or processed.
+ */
+export type ClaimResult = 'new' | 'in-progress' | 'duplicate';
+
 export interface PruneResult {
 	expired: number;
 	evicted: number;
@@ -103,6 +109,11 @@ export class DedupeLedger {
 	 */
 	private readonly buckets: Array<[number, string]> = [];
 	private readonly index = new Set<string>();
+	/**
+	 * Ids whose delivery is under way, with when the claim lapses (epoch seconds). Held in memory
+	 * only: a claim must not outlive the process, or a crash would leave its event blocked.
+	 */
+	private readonly claims = new Map<string, number>();
 	/** Counts this process's own additions: what another state may or may not include. */
 	private revision = 0;
 	/** Other writers: the newest revision merged from each, and when it was seen. */
@@ -138,11 +149,32 @@ export class DedupeLedger {
 	/** Records the id; false when it was already there. Synchronous, so check and record are one step. */
 	add(id: string, nowSeconds: number): boolean {
 		const print = fingerprint(id);
+		this.claims.delete(print);
 		if (this.index.has(print)) return false;
 		this.append(print, bucketOf(nowSeconds));
 		this.revision++;
 		this.refreshView(nowSeconds);
 		return true;
+	}
+
+	/**
+	 * Takes the id for one delivery unless it was processed or another delivery of it is under
+	 * way. The claim holds for `holdSeconds`, until settled, or until this process ends;
+	 * check and claim are one synchronous step.
+	 */
+	claim(id: string, nowSeconds: number, holdSeconds: number): ClaimResult {
+		const print = fingerprint(id);
+		if (this.index.has(print)) return 'duplicate';
+		const lapsesAt = this.claims.get(print);
+		if (lapsesAt !== undefined && lapsesAt > nowSeconds) return 'in-progress';
+		this.claims.set(print, nowSeconds + holdSeconds);
+		return 'new';
+	}
+
+	/** Ends a claim: the id is recorded when its delivery became safe, freed when it did not. */
+	settle(id: string, nowSeconds: number, safe: boolean) {
+		if (safe) this.add(id, nowSeconds);
+		else this.claims.delete(fingerprint(id));
 	}
 
 	/**
@@ -202,9 +234,12 @@ export class DedupeLedger {
 		return [...addresses];
 	}
 
-	/** Drops ids older than the retention, then the oldest ids beyond the cap. */
+	/** Drops ids older than the retention, then the oldest ids beyond the cap, and lapsed claims. */
 	prune(nowSeconds: number, limits: DedupeLimits): PruneResult {
 		const cutoff = nowSeconds - limits.retentionSeconds;
+		for (const [print, lapsesAt] of this.claims) {
+			if (lapsesAt <= nowSeconds) this.claims.delete(print);
+		}
 		let expired = 0;
 		let evicted = 0;
 		while (this.buckets.length > 0 && this.buckets[0][0] + BUCKET_SECONDS <= cutoff) {
@@ -276,6 +311,8 @@ export class DedupeLedger {
 				at += FINGERPRINT_CHARS
 			) {
 				const print = prints.slice(at, at + FINGERPRINT_CHARS);
+				// Another process ran it (a queue-mode worker, say): no claim here waits for it any more.
+				this.claims.delete(print);
 				if (this.index.has(print)) continue;
 				this.append(print, start as number);
 				absorbed++;

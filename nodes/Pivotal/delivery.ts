@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { DedupeLedger, DedupeLimits, StoredDedupeState } from './dedupeStore';
+import type { ClaimResult, DedupeLedger, DedupeLimits, StoredDedupeState } from './dedupeStore';
 import { ownerOf, PEER_LIVENESS_SECONDS } from './eventOwner';
 import { compileEventTypeFilter } from './eventTypeFilter';
 import type { PivotalDeliveryMetadata } from './PivotalEvent';
@@ -9,6 +9,8 @@ import { parseSigningSecret } from './signingSecret';
 
 export interface DeliverySettings extends DedupeLimits {
 	toleranceSeconds: number;
+	/** How long an accepted delivery holds its event id while its run is not yet safe. */
+	claimHoldSeconds: number;
 	output: 'event' | 'object';
 	includeDeliveryMetadata: boolean;
 }
@@ -35,6 +37,8 @@ export interface DeliveryRequest {
 	 * process's address. Absent for a delivery another process already passed on.
 	 */
 	route?: { self: string };
+	/** A save request this node sent itself (saveRequest.ts): verified, then only saved. */
+	saveOnly?: boolean;
 }
 
 export type LogLine = { level: 'debug' | 'info' | 'warn' | 'error'; message: string };
@@ -47,6 +51,9 @@ export const DELIVERY_STATUSES = [
 	'invalid',
 	'misconfigured',
 	'busy',
+	'in-progress',
+	'failed',
+	'saved',
 ] as const;
 
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -56,6 +63,11 @@ export interface DeliveryOutcome {
 	body: { status: DeliveryStatus; message?: string };
 	/** The workflow's input; present only when the delivery starts an execution. */
 	item?: IDataObject;
+	/**
+	 * With `item`, when the delivery is deduplicated: the event id it claimed, to be settled once
+	 * the run is safe or has failed (see acknowledge.ts).
+	 */
+	claimedId?: string;
 	/**
 	 * The address of the process that handles this event; the delivery was verified and nothing
 	 * was recorded. Pass it on there, or handle it here (without `route`) when that fails.
@@ -120,35 +132,43 @@ function syncStore(dedupe: DedupeAccess, nowSeconds: number, log: LogLine[]) {
 	if (behind) dedupe.save(dedupe.ledger.persistent());
 }
 
-/** Records the id; false for a duplicate. Logs what the store had to drop. */
-function recordOnce(
+/** Claims the id for this delivery (see DedupeLedger.claim). Logs what the store had to drop. */
+function claimOnce(
 	dedupe: DedupeAccess,
 	eventId: string,
 	nowSeconds: number,
-	limits: DedupeLimits,
+	settings: DeliverySettings,
 	log: LogLine[],
-): boolean {
+): ClaimResult {
 	const { ledger } = dedupe;
 	// Expired ids go before the check, so an id older than the retention counts as new again.
-	const beforeAdd = ledger.prune(nowSeconds, limits);
-	if (!ledger.add(eventId, nowSeconds)) return false;
-	const afterAdd = ledger.prune(nowSeconds, limits);
-	const evicted = beforeAdd.evicted + afterAdd.evicted;
+	const beforeClaim = ledger.prune(nowSeconds, settings);
+	const claim = ledger.claim(eventId, nowSeconds, settings.claimHoldSeconds);
+	// Room for the id this delivery records once its run is safe, so the store stays at its cap.
+	const room =
+		claim === 'new' && ledger.size >= settings.maxIds
+			? ledger.prune(nowSeconds, { ...settings, maxIds: settings.maxIds - 1 })
+			: undefined;
+	const evicted = beforeClaim.evicted + (room?.evicted ?? 0);
 	if (evicted > 0) {
 		if (ledger.evictionWarningDue(nowSeconds))
 			log.push({
 				level: 'warn',
-				message: `dedupe store is at its cap of ${limits.maxIds} ids: dropping the oldest before their retention ends (${evicted} now); raise Max Stored Event IDs`,
+				message: `dedupe store is at its cap of ${settings.maxIds} ids: dropping the oldest before their retention ends (${evicted} now); raise Max Stored Event IDs`,
 			});
-	} else if (beforeAdd.nearCap || afterAdd.nearCap) {
+	} else if (beforeClaim.nearCap || room?.nearCap) {
 		log.push({
 			level: 'warn',
-			message: `dedupe store holds ${ledger.size} of at most ${limits.maxIds} ids: at the cap the oldest ids are dropped before their retention ends`,
+			message: `dedupe store holds ${ledger.size} of at most ${settings.maxIds} ids: at the cap the oldest ids are dropped before their retention ends`,
 		});
 	}
-	dedupe.save(ledger.persistent());
-	return true;
+	return claim;
 }
+
+const IN_PROGRESS: DeliveryOutcome['body'] = {
+	status: 'in-progress',
+	message: 'Another delivery of this event is being processed; retry later',
+};
 
 /**
  * Decides what one webhook delivery gets: verify the signature over the raw bytes, parse,
@@ -171,6 +191,13 @@ export function receiveDelivery(request: DeliveryRequest): DeliveryOutcome {
 		return { httpStatus: 401, body: REJECTED, log };
 	}
 	const { messageId } = verification;
+	if (request.saveOnly) {
+		if (request.dedupe) {
+			syncStore(request.dedupe, nowSeconds, log);
+			request.dedupe.save(request.dedupe.ledger.persistent());
+		}
+		return { httpStatus: 200, body: { status: 'saved' }, log };
+	}
 
 	let envelope: unknown;
 	try {
@@ -224,9 +251,17 @@ export function receiveDelivery(request: DeliveryRequest): DeliveryOutcome {
 			return { httpStatus: 200, body: { status: 'accepted' }, forwardTo: owner, log };
 		}
 	}
-	if (request.dedupe && !recordOnce(request.dedupe, eventId, nowSeconds, settings, log)) {
+	const claim = request.dedupe && claimOnce(request.dedupe, eventId, nowSeconds, settings, log);
+	if (claim === 'duplicate') {
 		log.push({ level: 'debug', message: `duplicate delivery of event ${eventId} acknowledged` });
 		return { httpStatus: 200, body: { status: 'duplicate' }, log };
+	}
+	if (claim === 'in-progress') {
+		log.push({
+			level: 'debug',
+			message: `event ${eventId} is still being processed: asking the sender to retry`,
+		});
+		return { httpStatus: 409, body: IN_PROGRESS, log };
 	}
 
 	const metadata: PivotalDeliveryMetadata = {
@@ -238,6 +273,7 @@ export function receiveDelivery(request: DeliveryRequest): DeliveryOutcome {
 		httpStatus: 200,
 		body: { status: 'accepted' },
 		item: outputItem(envelope, settings, metadata, log),
+		claimedId: claim === 'new' ? eventId : undefined,
 		log,
 	};
 }

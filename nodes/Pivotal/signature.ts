@@ -48,7 +48,13 @@ export function readSignatureHeaders(headers: Headers) {
 	};
 }
 
-function expectedSignature(key: Buffer, messageId: string, timestamp: string, rawBody: Buffer) {
+/** The Standard Webhooks signature of a message, base64 (without the `v1,` prefix). */
+export function expectedSignature(
+	key: Buffer,
+	messageId: string,
+	timestamp: string,
+	rawBody: Buffer,
+) {
 	return createHmac('sha256', key)
 		.update(`${messageId}.${timestamp}.`)
 		.update(rawBody)

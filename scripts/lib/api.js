@@ -111,6 +111,22 @@ class N8nClient {
 		return await this.api('POST', `/workflows/${id}/activate`);
 	}
 
+	async personalProject() {
+		return await this.rest('GET', '/projects/personal');
+	}
+
+	/** A data table in a project; `columns` are `{ name, type }` with n8n's column types. */
+	async createDataTable(projectId, { name, columns }) {
+		return await this.rest('POST', `/projects/${projectId}/data-tables`, {
+			body: { name, columns },
+		});
+	}
+
+	/** A data table's rows (the first page), as the data table's page in the editor lists them. */
+	async dataTableRows(projectId, dataTableId) {
+		return await this.rest('GET', `/projects/${projectId}/data-tables/${dataTableId}/rows`);
+	}
+
 	/** Every finished execution of a workflow, newest first; running ones are not listed. */
 	async listExecutions(workflowId, { includeData = true } = {}) {
 		const all = [];

@@ -233,6 +233,15 @@ class N8nInstance {
 		killGroup(child, 'SIGKILL');
 	}
 
+	/** A crash: SIGKILL, nothing saved, no execution finished. */
+	async kill() {
+		const child = this.child;
+		if (!child) return;
+		this.child = undefined;
+		killGroup(child, 'SIGKILL');
+		await this.exited;
+	}
+
 	async restart(options) {
 		await this.stop();
 		await this.start(options);

@@ -12,6 +12,7 @@ const { sleep } = require('../../scripts/lib/util');
 const {
 	CREDENTIAL_TYPE,
 	pivotalWorkflow,
+	preparedExample,
 	waitUntilLive,
 	webhookUrls,
 } = require('../../scripts/lib/workflows');
@@ -85,16 +86,30 @@ class E2eContext {
 		await this.client.createApiKey();
 	}
 
-	async addWorkflow(name, events, options = {}) {
-		const created = await this.client.createWorkflow(
-			pivotalWorkflow({ name, credential: this.credential, events, options }),
+	/** @param {{ acknowledge?: string, next?: object }} [shape] the Acknowledge mode, the node after the trigger */
+	async addWorkflow(name, events, options = {}, shape = {}) {
+		return await this.activate(
+			pivotalWorkflow({ name, credential: this.credential, events, options, ...shape }),
 		);
+	}
+
+	/** Imports examples/<name>/workflow.json (see preparedExample) and activates it. */
+	async importExample(name, { disable, parameters } = {}) {
+		return await this.activate(
+			preparedExample(name, { credential: this.credential, disable, parameters }),
+		);
+	}
+
+	/** Creates the workflow through the public API, activates it, waits until it is live. */
+	async activate(definition) {
+		const created = await this.client.createWorkflow(definition);
 		const activated = await this.client.activateWorkflow(created.id);
 		if (!activated.active) throw new Error(`workflow ${created.id} did not activate`);
-		const webhookId = created.nodes[0].webhookId;
+		const trigger = created.nodes.find((node) => node.webhookId);
+		const { webhookId } = trigger;
 		const workflow = {
 			id: created.id,
-			nodeId: created.nodes[0].id,
+			nodeId: trigger.id,
 			webhookId,
 			urls: webhookUrls(this.instance.baseUrl, webhookId),
 		};
@@ -107,13 +122,21 @@ class E2eContext {
 		return [workflow.urls.production];
 	}
 
-	async restart() {
-		await this.instance.restart();
-		await waitUntilLive(this.main.urls.production);
-		await waitUntilLive(this.invoices.urls.production);
+	/**
+	 * Stops n8n (SIGTERM, or SIGKILL with `crash`), starts it on the same folder and waits until
+	 * the workflows' webhooks are live again.
+	 */
+	async restart({ crash = false, workflows = [] } = {}) {
+		if (crash) await this.instance.kill();
+		else await this.instance.stop();
+		await this.instance.start();
+		for (const workflow of [this.main, this.invoices, ...workflows]) {
+			await waitUntilLive(workflow.urls.production);
+		}
 	}
 
 	async tearDown() {
+		for (const close of this.cleanups ?? []) await close();
 		if (this.instance) await this.instance.stop();
 	}
 

@@ -1,11 +1,13 @@
 import { Logger } from '@n8n/backend-common';
 import { Container } from '@n8n/di';
-import { InstanceSettings, WebhookContext } from 'n8n-core';
+import { ExecuteContext, InstanceSettings, WebhookContext } from 'n8n-core';
 import {
 	Workflow,
 	type IDataObject,
 	type INode,
+	type INodeExecutionData,
 	type INodeTypes,
+	type IRunExecutionData,
 	type IWebhookData,
 	type IWorkflowExecuteAdditionalData,
 	type WorkflowExecuteMode,
@@ -43,6 +45,17 @@ export interface FakeResponse {
 	statusCode?: number;
 	body?: unknown;
 }
+
+/**
+ * What happens after webhook() returned a run (n8n 2.x's order, the stricter one: its
+ * webhook-time static-data write on this path is dropped):
+ * - 'stopped': n8n stops before the execution exists; no run, no answer;
+ * - 'succeeds' / 'fails': the run starts from the database's static data (the trigger's
+ *   execute() first), n8n saves static data when the run ends, and n8n answers 200 after the
+ *   execution exists (Acknowledge "When Received") or, with "When the Workflow Succeeds",
+ *   after the run: 200 or 500.
+ */
+export type RunOutcome = 'stopped' | 'succeeds' | 'fails';
 
 export interface Delivery {
 	body: Buffer;
@@ -88,6 +101,7 @@ export async function serve(
 	delivery: Delivery,
 	mode: WorkflowExecuteMode = 'webhook',
 	saving: 'now' | 'later' = 'now',
+	run: RunOutcome = 'succeeds',
 ) {
 	const node: INode = {
 		id: instance.nodeId,
@@ -109,13 +123,28 @@ export async function serve(
 		staticData: JSON.parse(JSON.stringify(instance.database.staticData)),
 	});
 	const response: FakeResponse = {};
+	const headers: Record<string, unknown> = {};
 	const res = {
+		statusCode: 200,
+		headersSent: false,
 		status(code: number) {
-			response.statusCode = code;
+			res.statusCode = code;
 			return res;
 		},
 		json(body: unknown) {
-			response.body = body;
+			headers['content-type'] = 'application/json';
+			return res.end(JSON.stringify(body));
+		},
+		setHeader(name: string, value: unknown) {
+			headers[name] = value;
+		},
+		removeHeader(name: string) {
+			delete headers[name];
+		},
+		end(text?: string) {
+			response.statusCode = res.statusCode;
+			response.body = text === undefined || text === '' ? undefined : JSON.parse(text);
+			res.headersSent = true;
 			return res;
 		},
 	};
@@ -125,6 +154,8 @@ export async function serve(
 		params: {},
 		query: {},
 		rawBody: delivery.bodyPreRead === false ? undefined : delivery.body,
+		// No local address: the node then sends itself no save request (the e2e suite covers it).
+		socket: {},
 		readRawBody: async () => {
 			if (delivery.bodyUnreadable) throw new Error('aborted');
 			req.rawBody = delivery.body;
@@ -150,6 +181,55 @@ export async function serve(
 			instance.database.staticData = JSON.parse(JSON.stringify(staticData));
 		}
 	};
-	if (saving === 'now') save();
-	return { result, response, save };
+	const items = result.workflowData?.[0];
+	if (result.noWebhookResponse || !items) {
+		if (saving === 'now') save();
+		return { result, response, save, output: undefined };
+	}
+	if (run === 'stopped') return { result, response, save: () => {}, output: undefined };
+	const ran = await runFromTrigger(instance, node, items, additionalData, mode);
+	if (saving === 'now') ran.save();
+	const answersAfterRun = instance.parameters.acknowledge === 'onSuccess';
+	res.status(answersAfterRun && run === 'fails' ? 500 : 200).end();
+	return { result, response, save: ran.save, output: ran.output };
+}
+
+/** The run's first step (the trigger's execute()) on a fresh load of the workflow, and its save. */
+async function runFromTrigger(
+	instance: Instance,
+	node: INode,
+	items: INodeExecutionData[],
+	additionalData: IWorkflowExecuteAdditionalData,
+	mode: WorkflowExecuteMode,
+) {
+	const workflow = new Workflow({
+		id: instance.workflowId,
+		name: 'test',
+		nodes: [node],
+		connections: {},
+		active: true,
+		nodeTypes,
+		staticData: JSON.parse(JSON.stringify(instance.database.staticData)),
+	});
+	const inputData = { main: [JSON.parse(JSON.stringify(items)) as INodeExecutionData[]] };
+	const context = new ExecuteContext(
+		workflow,
+		node,
+		additionalData,
+		mode,
+		{ resultData: { runData: {} } } as unknown as IRunExecutionData,
+		0,
+		inputData.main[0],
+		inputData,
+		{ node, data: inputData, source: null },
+		[],
+	);
+	const [output] = await trigger.execute.call(context);
+	const staticData = workflow.staticData as IDataObject & { __dataChanged?: boolean };
+	const save = () => {
+		if (mode !== 'manual' && staticData.__dataChanged) {
+			instance.database.staticData = JSON.parse(JSON.stringify(staticData));
+		}
+	};
+	return { output, save };
 }
