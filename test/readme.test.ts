@@ -21,6 +21,7 @@ describe('README', () => {
 			'Set up',
 			'What each delivery gets',
 			'Parameters',
+			'When a run fails, when n8n stops',
 			'Guarantees and limits',
 			'Compatibility',
 			'Try it from a clone',

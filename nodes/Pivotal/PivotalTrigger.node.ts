@@ -379,16 +379,18 @@ export class PivotalTrigger implements INodeType {
 			}
 			if (claimedId === undefined) return settlement;
 			ledger.settle(claimedId, nowSeconds(), settlement.safe);
-			if (!settlement.safe || recordsWhenRunStarts(acknowledge) || !here || !secret.ok) {
-				return settlement;
-			}
-			// The run's own save came before the answer, so this id needs a save of its own, and
+			if (!settlement.safe || !here || !secret.ok) return settlement;
+			const save = () =>
+				saveSoon(`${this.getWorkflow().id}:${node.id}`, () =>
+					sendSaveRequest(this, secret.key, `${here}${req.originalUrl}`, log),
+				);
+			// The run's own save came before this answer, so the id needs a save of its own, and
 			// the 2xx waits for it: Pivotal never sends the event again after it.
-			const url = `${here}${req.originalUrl}`;
-			const after = saveSoon(`${this.getWorkflow().id}:${node.id}`, () =>
-				sendSaveRequest(this, secret.key, url, log),
-			);
-			return { ...settlement, after };
+			if (!recordsWhenRunStarts(acknowledge)) return { ...settlement, after: save() };
+			// The run saves the id where it runs (a queue-mode worker, maybe), but only this process
+			// can write its address, which the other processes route by.
+			if (self) void save();
+			return settlement;
 		});
 		const json = claimedId === undefined ? item : { ...item, [CLAIM_FIELD]: claimedId };
 		return { workflowData: [[{ json }]] };

@@ -92,6 +92,7 @@ module.exports = {
 	instancesDir,
 	ensureInstalled,
 	isInstalled,
+	n8nDir,
 	release,
 	runtimeFor,
 };

@@ -6,7 +6,7 @@ const path = require('node:path');
 const { N8nClient } = require('../../scripts/lib/api');
 const { N8nInstance, freePort } = require('../../scripts/lib/n8n');
 const { installCommunityPackage } = require('../../scripts/lib/package');
-const { ensureInstalled, runtimeFor } = require('../../scripts/lib/runtimes');
+const { ensureInstalled, n8nDir, runtimeFor } = require('../../scripts/lib/runtimes');
 const { newSecret, postDelivery, signDelivery } = require('../../scripts/lib/signing');
 const { sleep } = require('../../scripts/lib/util');
 const {
@@ -156,6 +156,28 @@ class E2eContext {
 		const print = (id) =>
 			createHash('sha256').update(id).digest().subarray(0, 9).toString('base64url');
 		return { held: ids.filter((id) => held.has(print(id))), rev: global[key]?.rev };
+	}
+
+	/**
+	 * How many executions of `workflow` the database holds, by status, read from n8n's SQLite
+	 * file: the public API does not list every crashed execution.
+	 */
+	async executionRows(workflow) {
+		const sqlite3 = require(path.join(n8nDir(this.runtime.major), 'node_modules', 'sqlite3'));
+		const file = path.join(this.userFolder, '.n8n', 'database.sqlite');
+		const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY);
+		try {
+			const rows = await new Promise((resolve, reject) =>
+				db.all(
+					'SELECT status, COUNT(*) AS count FROM execution_entity WHERE workflowId = ? GROUP BY status',
+					[workflow.id],
+					(error, result) => (error ? reject(error) : resolve(result)),
+				),
+			);
+			return Object.fromEntries(rows.map(({ status, count }) => [status, count]));
+		} finally {
+			db.close();
+		}
 	}
 
 	async executionIds(workflow) {

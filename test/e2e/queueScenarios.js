@@ -6,6 +6,7 @@ const { newMessageId, sampleEvent } = require('../../scripts/lib/signing');
 const { mapLimit, sleep } = require('../../scripts/lib/util');
 const { triggerOutput } = require('../../scripts/lib/workflows');
 const { countBy, sample } = require('./scenarios');
+const { onSuccessWorkflow, SLOW_RUN_MS } = require('./acknowledgeScenarios');
 
 /**
  * Svix's first retry comes 5 s after a failed attempt; 1 s is harsher than Svix. The shorter
@@ -30,8 +31,11 @@ async function deliver(ctx, event, which, messageId, workflow = ctx.main) {
 	const url = ctx.urlOn(workflow, which);
 	for (let attempt = 1; ; attempt++) {
 		const answer = await ctx.send(event, { url, messageId });
-		// 503 "busy": the owning process did not answer in time. Pivotal retries; so does this.
-		if (answer.status !== 503 || attempt === BUSY_ATTEMPTS) return answer;
+		// 503 "busy" (the owning process did not answer in time) or 409 "in-progress" (a copy is
+		// under way): Pivotal retries; so does this.
+		if ((answer.status !== 503 && answer.status !== 409) || attempt === BUSY_ATTEMPTS) {
+			return answer;
+		}
 		ctx.busyAnswers = (ctx.busyAnswers ?? 0) + 1;
 		await sleep(BUSY_RETRY_MS);
 	}
@@ -330,6 +334,59 @@ const unreadableStoreScenario = {
 	},
 };
 
+/**
+ * With Acknowledge "When the Workflow Succeeds", the worker runs the workflow and the webhook
+ * process that took the delivery answers from its result. Every attempt of a message reaches
+ * one process: a balancer routing by svix-id (`routed: false`), or any process with Route by
+ * Event ID, each copy landing on the other process.
+ */
+function onSuccessScenario({ routed }) {
+	return {
+		name: `When the Workflow Succeeds, ${routed ? 'Route by Event ID, copies on both processes' : 'routed by svix-id'}: a failed run gets 500, copies of a ${SLOW_RUN_MS / 1000} s run get 409, then one success and duplicates`,
+		async run(ctx) {
+			const { flow, server } = await onSuccessWorkflow(ctx, {
+				name: routed ? 'routed' : 'sticky',
+				options: routed ? { routeToOneProcess: true } : {},
+			});
+			if (routed) await ctx.introduceProcesses(flow);
+			const event = sampleEvent();
+			const messageId = newMessageId();
+			const processFor = (attempt) => (routed ? attempt % 2 : 0);
+			const once = (attempt) =>
+				ctx.send(event, { url: ctx.urlOn(flow, processFor(attempt)), messageId });
+
+			server.status = 500;
+			const failed = await ctx.observe(flow, () => once(0), { atLeast: 1 });
+			assert.equal(failed.result.status, 500, `failed run: ${failed.result.text}`);
+			assert.equal(failed.result.json?.status, 'failed');
+			assert.equal(failed.executions.length, 1, 'one failed execution');
+
+			server.status = 200;
+			server.delayMs = SLOW_RUN_MS;
+			let copies;
+			try {
+				copies = await ctx.observe(
+					flow,
+					() => Promise.all(Array.from({ length: 10 }, (_, attempt) => once(attempt))),
+					{ atLeast: 1 },
+				);
+			} finally {
+				server.delayMs = 0;
+			}
+			const counts = countBy(copies.result);
+			ctx.report(`When the Workflow Succeeds in queue mode${routed ? ', routed' : ''}`, {
+				answers: counts,
+				executions: copies.executions.length,
+			});
+			assert.equal(counts['200 accepted'], 1, `answers: ${JSON.stringify(counts)}`);
+			assert.equal(copies.executions.length, 1, 'one execution for the retry and its copies');
+			assert.equal(copies.executions[0].status, 'success');
+			const later = await Promise.all([once(0), once(1)]);
+			assert.deepEqual(countBy(later), { '200 duplicate': 2 }, 'after the success');
+		},
+	};
+}
+
 module.exports = {
 	queueScenarios: [
 		...RETRY_GAPS_MS.map((gapMs) => retryScenario(gapMs)),
@@ -340,5 +397,7 @@ module.exports = {
 		restartScenario,
 		storeFailureScenario,
 		unreadableStoreScenario,
+		onSuccessScenario({ routed: false }),
+		onSuccessScenario({ routed: true }),
 	],
 };

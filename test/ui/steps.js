@@ -152,6 +152,18 @@ async function nodePanel(ctx) {
 		events.default,
 	);
 	assert.equal(await ctx.parameterHelp(eventsItem), events.description);
+	const acknowledge = property('acknowledge');
+	const acknowledgeItem = ndv
+		.locator('[data-test-id="parameter-item"]')
+		.filter({ has: ctx.page.locator('label[for="acknowledge"]') })
+		.last();
+	const defaultMode = acknowledge.options.find((option) => option.value === acknowledge.default);
+	assert.equal(
+		await ctx.byTestId('parameter-input-field', acknowledgeItem).inputValue(),
+		defaultMode.name,
+		'Acknowledge shows its default',
+	);
+	assert.equal(await ctx.parameterHelp(acknowledgeItem), acknowledge.description);
 	await ctx.screenshot('node-panel');
 
 	for (const option of property('options').options) {
