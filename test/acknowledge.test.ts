@@ -2,6 +2,7 @@ import { Workflow, type INode, type INodeTypes } from 'n8n-workflow';
 
 import {
 	ACKNOWLEDGE_MODES,
+	acknowledgeModeOf,
 	RESPONSE_MODE_FIELD,
 	WEBHOOK_RESOLVERS,
 	recordsWhenRunStarts,
@@ -86,6 +87,14 @@ describe('Acknowledge', () => {
 			expect(settle('onReceipt', n8nStatus)).toMatchObject({ safe: false, httpStatus: 500 });
 		}
 		expect(settle('onSuccess', 500).body.status).toBe('failed');
+	});
+
+	it('reads an unknown or missing mode as When Received, as the response mode does', () => {
+		for (const value of [undefined, '', 'onsuccess', 42, 'onReceipt']) {
+			expect(acknowledgeModeOf(value)).toBe('onReceipt');
+			expect(RESPONSE_MODE_FIELD.resolve({ acknowledge: value })).toBe('onReceived');
+		}
+		expect(acknowledgeModeOf('onSuccess')).toBe('onSuccess');
 	});
 
 	it('records at the start of the run only when acknowledging on receipt', () => {

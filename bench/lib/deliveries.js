@@ -27,6 +27,8 @@ function defaultSettings(maxIds, retentionHours = RETENTION_HOURS) {
 		toleranceSeconds: 300,
 		retentionSeconds: retentionHours * HOUR,
 		maxIds,
+		// As PivotalTrigger.node.ts sets it (CLAIM_HOLD_SECONDS).
+		claimHoldSeconds: 3600,
 	};
 }
 
@@ -68,9 +70,10 @@ function filledLedger(DedupeLedger, ids, nowSeconds, writerId = 'bench', hours =
 }
 
 /**
- * What PivotalTrigger.webhook() does with a delivery once n8n has read it: receiveDelivery with
- * the process's ledger and the request's copy of static data. n8n hands every request the state
- * the last save wrote, which here is the ledger's own object.
+ * What the node does with a delivery once n8n has read it: receiveDelivery with the process's
+ * ledger and the request's copy of static data, then, as the run starts, the claimed id recorded
+ * and the store handed to static data. n8n hands every request the state the last save wrote,
+ * which here is the ledger's own object.
  */
 function pivotalHandler({ receiveDelivery, ledger, secret, settings }) {
 	let saved = ledger.persistent();
@@ -96,6 +99,8 @@ function pivotalHandler({ receiveDelivery, ledger, secret, settings }) {
 		if (outcome.body.status !== 'accepted') {
 			throw new Error(`benchmark delivery was ${outcome.body.status}: ${JSON.stringify(outcome)}`);
 		}
+		ledger.settle(outcome.claimedId, Math.floor(Date.now() / 1000), true);
+		dedupe.save(ledger.persistent());
 		return outcome.item;
 	};
 }

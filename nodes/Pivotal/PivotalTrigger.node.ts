@@ -16,6 +16,7 @@ import {
 } from 'n8n-workflow';
 
 import {
+	acknowledgeModeOf,
 	CLAIM_HOLD_SECONDS,
 	RESPONSE_MODE_FIELD,
 	recordsWhenRunStarts,
@@ -23,8 +24,8 @@ import {
 	WEBHOOK_RESOLVERS,
 	type AcknowledgeMode,
 } from './acknowledge';
-import { answerInPlaceOfN8n, type AnswerableResponse } from './answerInPlaceOfN8n';
-import { sharedLedger, type StoredDedupeState } from './dedupeStore';
+import { answerInPlaceOfN8n, type Answer, type AnswerableResponse } from './answerInPlaceOfN8n';
+import { sharedLedger, type DedupeLedger, type StoredDedupeState } from './dedupeStore';
 import {
 	MISCONFIGURED,
 	receiveDelivery,
@@ -80,6 +81,42 @@ function ledgerFor(workflowId: string | undefined, nodeId: string) {
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/**
+ * What the sender gets once n8n answers an accepted delivery, and what becomes of its claim:
+ * recorded after a 2xx, freed otherwise. `save` makes n8n save this process's store (a save
+ * request to itself); undefined when it cannot be reached.
+ */
+function settleOnAnswer(input: {
+	acknowledge: AcknowledgeMode;
+	n8nStatus: number;
+	claimedId: string | undefined;
+	ledger: DedupeLedger;
+	routed: boolean;
+	log: (lines: LogLine[]) => void;
+	save?: () => Promise<void>;
+}): Answer {
+	const { acknowledge, n8nStatus, claimedId, ledger, save } = input;
+	const settlement = settle(acknowledge, n8nStatus);
+	if (!settlement.safe) {
+		input.log([
+			{
+				level: 'warn',
+				message: `event ${claimedId ?? '(test run)'} answered ${settlement.httpStatus}: n8n answered ${n8nStatus}, so the sender will retry it`,
+			},
+		]);
+	}
+	if (claimedId === undefined) return settlement;
+	ledger.settle(claimedId, nowSeconds(), settlement.safe);
+	if (!settlement.safe || !save) return settlement;
+	// The run's own save came before this answer, so the id needs a save of its own, and the 2xx
+	// waits for it: Pivotal never sends the event again after it.
+	if (!recordsWhenRunStarts(acknowledge)) return { ...settlement, after: save() };
+	// The run saves the id where it runs (a queue-mode worker, maybe), but only this process can
+	// write its address, which the other processes route by.
+	if (input.routed) void save();
+	return settlement;
+}
 
 export class PivotalTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -286,7 +323,7 @@ export class PivotalTrigger implements INodeType {
 		try {
 			credentials = await this.getCredentials(CREDENTIAL);
 			events = this.getNodeParameter('events', '*');
-			acknowledge = this.getNodeParameter('acknowledge', 'onReceipt') as AcknowledgeMode;
+			acknowledge = acknowledgeModeOf(this.getNodeParameter('acknowledge', 'onReceipt'));
 			options = this.getNodeParameter('options', {}) as TriggerOptions;
 		} catch (error) {
 			// Answering 500 makes Pivotal retry, so no event is lost while the node is fixed.
@@ -367,31 +404,23 @@ export class PivotalTrigger implements INodeType {
 		// A run: n8n answers when Acknowledge says the event is safe, and the id is recorded only
 		// then. n8n 2.x drops static-data changes made here on this path, so the run itself writes
 		// the store (execute()).
-		answerInPlaceOfN8n(res as unknown as AnswerableResponse, (n8nStatus) => {
-			const settlement = settle(acknowledge, n8nStatus);
-			if (!settlement.safe) {
-				log([
-					{
-						level: 'warn',
-						message: `event ${claimedId ?? '(test run)'} answered ${settlement.httpStatus}: n8n answered ${n8nStatus}, so the sender will retry it`,
-					},
-				]);
-			}
-			if (claimedId === undefined) return settlement;
-			ledger.settle(claimedId, nowSeconds(), settlement.safe);
-			if (!settlement.safe || !here || !secret.ok) return settlement;
-			const save = () =>
-				saveSoon(`${this.getWorkflow().id}:${node.id}`, () =>
-					sendSaveRequest(this, secret.key, `${here}${req.originalUrl}`, log),
-				);
-			// The run's own save came before this answer, so the id needs a save of its own, and
-			// the 2xx waits for it: Pivotal never sends the event again after it.
-			if (!recordsWhenRunStarts(acknowledge)) return { ...settlement, after: save() };
-			// The run saves the id where it runs (a queue-mode worker, maybe), but only this process
-			// can write its address, which the other processes route by.
-			if (self) void save();
-			return settlement;
-		});
+		answerInPlaceOfN8n(res as unknown as AnswerableResponse, (n8nStatus) =>
+			settleOnAnswer({
+				acknowledge,
+				n8nStatus,
+				claimedId,
+				ledger,
+				routed: self !== undefined,
+				log,
+				save:
+					here && secret.ok
+						? () =>
+								saveSoon(`${this.getWorkflow().id}:${node.id}`, () =>
+									sendSaveRequest(this, secret.key, `${here}${req.originalUrl}`, log),
+								)
+						: undefined,
+			}),
+		);
 		const json = claimedId === undefined ? item : { ...item, [CLAIM_FIELD]: claimedId };
 		return { workflowData: [[{ json }]] };
 	}
@@ -419,7 +448,7 @@ export class PivotalTrigger implements INodeType {
 		const { problem } = ledger.sync(staticData[key], now);
 		if (problem)
 			this.logger.warn(`Pivotal Trigger "${node.name}": ${problem}; it will be rewritten`);
-		const acknowledge = this.getNodeParameter('acknowledge', 0, 'onReceipt') as AcknowledgeMode;
+		const acknowledge = acknowledgeModeOf(this.getNodeParameter('acknowledge', 0, 'onReceipt'));
 		if (recordsWhenRunStarts(acknowledge)) {
 			for (const eventId of claimed) ledger.settle(eventId, now, true);
 		}

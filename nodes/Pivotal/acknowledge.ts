@@ -21,6 +21,11 @@ export type AcknowledgeMode = 'onReceipt' | 'onSuccess';
 
 export const ACKNOWLEDGE_MODES: readonly AcknowledgeMode[] = ['onReceipt', 'onSuccess'];
 
+/** The parameter's mode; anything else is the default, as RESPONSE_MODE_FIELD reads it too. */
+export function acknowledgeModeOf(value: unknown): AcknowledgeMode {
+	return value === 'onSuccess' ? 'onSuccess' : 'onReceipt';
+}
+
 /**
  * How long a claim holds when no answer settles it. An answer always does while the process
  * lives (n8n ends the response even after the sender left), so this only bounds a run that

@@ -17,20 +17,12 @@ const {
 } = require('../../scripts/lib/signing');
 const { sleep } = require('../../scripts/lib/util');
 const { triggerOutput } = require('../../scripts/lib/workflows');
+const { countBy } = require('./scenarios');
 
 const QUIET_MS = Number(process.env.N8N_E2E_QUIET_MS || 1500);
 const BURST = 50;
 /** How long each "When the Workflow Succeeds" scenario's run takes when the server is slow. */
 const SLOW_RUN_MS = 3000;
-
-function countBy(responses) {
-	const counts = {};
-	for (const response of responses) {
-		const key = `${response.status} ${response.json?.status ?? response.text.slice(0, 60)}`;
-		counts[key] = (counts[key] ?? 0) + 1;
-	}
-	return counts;
-}
 
 /** The event an execution was started for: its trigger output, or its input if it never ran. */
 function eventIdOf(execution) {
@@ -320,4 +312,4 @@ const acknowledgeScenarios = [
 	},
 ];
 
-module.exports = { acknowledgeScenarios, countBy, onSuccessWorkflow, SLOW_RUN_MS };
+module.exports = { acknowledgeScenarios, onSuccessWorkflow, SLOW_RUN_MS };

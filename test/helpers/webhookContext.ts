@@ -90,6 +90,19 @@ export function newInstance(
 	};
 }
 
+/** The workflow as n8n loads it for each request and each run: static data fresh from the database. */
+function loadWorkflow(instance: Instance, node: INode) {
+	return new Workflow({
+		id: instance.workflowId,
+		name: 'test',
+		nodes: [node],
+		connections: {},
+		active: true,
+		nodeTypes,
+		staticData: JSON.parse(JSON.stringify(instance.database.staticData)),
+	});
+}
+
 /**
  * Serves one request the way n8n's live-webhook path does: the workflow (and its static data) is
  * loaded afresh from the "database", the node's webhook() runs in n8n-core's real WebhookContext,
@@ -113,15 +126,7 @@ export async function serve(
 		credentials: { pivotalWebhookApi: { id: 'cred1', name: 'Pivotal' } },
 		webhookId: 'hook1',
 	};
-	const workflow = new Workflow({
-		id: instance.workflowId,
-		name: 'test',
-		nodes: [node],
-		connections: {},
-		active: true,
-		nodeTypes,
-		staticData: JSON.parse(JSON.stringify(instance.database.staticData)),
-	});
+	const workflow = loadWorkflow(instance, node);
 	const response: FakeResponse = {};
 	const headers: Record<string, unknown> = {};
 	const res = {
@@ -202,15 +207,7 @@ async function runFromTrigger(
 	additionalData: IWorkflowExecuteAdditionalData,
 	mode: WorkflowExecuteMode,
 ) {
-	const workflow = new Workflow({
-		id: instance.workflowId,
-		name: 'test',
-		nodes: [node],
-		connections: {},
-		active: true,
-		nodeTypes,
-		staticData: JSON.parse(JSON.stringify(instance.database.staticData)),
-	});
+	const workflow = loadWorkflow(instance, node);
 	const inputData = { main: [JSON.parse(JSON.stringify(items)) as INodeExecutionData[]] };
 	const context = new ExecuteContext(
 		workflow,
