@@ -121,7 +121,7 @@ n8n ${runtime.version} is running with n8n-nodes-pivotal installed as a communit
   Editor           ${state.editorUrl}/workflow/${state.workflowId}
   Login            ${state.email} / ${state.password}
   Webhook URL      ${state.webhookUrl}
-  Test URL         ${state.testWebhookUrl}  (after "Listen for test event")
+  Test URL         ${state.testWebhookUrl}  (after "Execute step" in the trigger's panel)
   Signing secret   ${state.signingSecret}
 
 Send a signed event (url and secret are read from ${STATE_FILE}):
