@@ -119,7 +119,12 @@ async function controlledServer() {
 	});
 	await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 	state.url = `http://127.0.0.1:${server.address().port}/run`;
-	state.close = () => new Promise((resolve) => server.close(resolve));
+	state.close = () =>
+		new Promise((resolve) => {
+			server.close(resolve);
+			// n8n's HTTP Request node keeps its connections alive; they would hold the close.
+			server.closeAllConnections();
+		});
 	return state;
 }
 

@@ -135,8 +135,14 @@ class E2eContext {
 		}
 	}
 
-	async tearDown() {
+	/** Closes what scenarios opened beside n8n (ctx.cleanups), so the suite's process can exit. */
+	async closeScenarioResources() {
 		for (const close of this.cleanups ?? []) await close();
+		this.cleanups = [];
+	}
+
+	async tearDown() {
+		await this.closeScenarioResources();
 		if (this.instance) await this.instance.stop();
 	}
 

@@ -145,6 +145,7 @@ class QueueContext extends E2eContext {
 	}
 
 	async tearDown() {
+		await this.closeScenarioResources();
 		const instances = [this.worker, ...(this.webhooks ?? []), this.instance].filter(Boolean);
 		await Promise.all(instances.map((instance) => instance.stop()));
 		if (this.redis) await this.redis.stop();
