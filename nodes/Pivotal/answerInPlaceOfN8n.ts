@@ -9,17 +9,17 @@ export interface AnswerableResponse {
 	end: (...args: never[]) => unknown;
 }
 
+export interface Answer extends Pick<DeliveryOutcome, 'httpStatus' | 'body'> {
+	/** What must be done before the sender gets the answer (it never rejects). */
+	after?: Promise<void>;
+}
+
 /**
  * Lets n8n answer the request when its own rules say (after creating the execution, or after
  * the run), and puts this node's answer in place of n8n's: `decide` gets the status n8n chose
  * and returns what the sender gets. Whatever path n8n takes (its success answer, its error
  * handler, a run that outlived the sender), every answer ends in `end`, so `decide` runs once.
  */
-export interface Answer extends Pick<DeliveryOutcome, 'httpStatus' | 'body'> {
-	/** What must be done before the sender gets the answer (it never rejects). */
-	after?: Promise<void>;
-}
-
 export function answerInPlaceOfN8n(res: AnswerableResponse, decide: (n8nStatus: number) => Answer) {
 	const end = res.end.bind(res) as (chunk?: unknown, ...rest: unknown[]) => unknown;
 	let decided = false;
