@@ -29,6 +29,8 @@ import { sharedLedger, type DedupeLedger, type StoredDedupeState } from './dedup
 import {
 	MISCONFIGURED,
 	receiveDelivery,
+	syncStore,
+	type DedupeAccess,
 	type DeliveryRequest,
 	type DeliverySettings,
 	type LogLine,
@@ -76,11 +78,34 @@ function storeKey(nodeId: string): string {
 	return `pivotalTrigger.dedupe.${nodeId}`;
 }
 
+/** The node's store as this request's (or run's) copy of static data holds it. */
+function storeIn(staticData: IDataObject, key: string, ledger: DedupeLedger): DedupeAccess {
+	return {
+		ledger,
+		stored: staticData[key],
+		save: (state: StoredDedupeState) => {
+			// Assigned whole: n8n notices only top-level writes to static data.
+			staticData[key] = state as unknown as IDataObject;
+		},
+	};
+}
+
 function ledgerFor(workflowId: string | undefined, nodeId: string) {
 	return sharedLedger(`${workflowId}:${nodeId}`, PROCESS_WRITER_ID);
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** Writes the node's log lines to n8n's log, naming the node and its workflow. */
+function logTo(context: Pick<IWebhookFunctions, 'logger' | 'getNode' | 'getWorkflow'>) {
+	return (lines: LogLine[]) => {
+		for (const { level, message } of lines) {
+			context.logger[level](`Pivotal Trigger "${context.getNode().name}": ${message}`, {
+				workflowId: context.getWorkflow().id,
+			});
+		}
+	};
+}
 
 /**
  * What the sender gets once n8n answers an accepted delivery, and what becomes of its claim:
@@ -308,13 +333,7 @@ export class PivotalTrigger implements INodeType {
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const node = this.getNode();
 		const res = this.getResponseObject();
-		const log = (lines: LogLine[]) => {
-			for (const { level, message } of lines) {
-				this.logger[level](`Pivotal Trigger "${node.name}": ${message}`, {
-					workflowId: this.getWorkflow().id,
-				});
-			}
-		};
+		const log = logTo(this);
 
 		let credentials: IDataObject;
 		let events: unknown;
@@ -364,14 +383,7 @@ export class PivotalTrigger implements INodeType {
 			events,
 			settings: settingsFrom(options),
 			nowMs: Date.now(),
-			dedupe: staticData && {
-				ledger,
-				stored: staticData[key],
-				save: (state: StoredDedupeState) => {
-					// Assigned whole: n8n notices only top-level writes to static data.
-					staticData[key] = state as unknown as IDataObject;
-				},
-			},
+			dedupe: staticData && storeIn(staticData, key, ledger),
 			route: self && headers[FORWARDED_HEADER] === undefined ? { self } : undefined,
 			saveOnly: headers[SAVE_HEADER] !== undefined,
 		};
@@ -445,14 +457,15 @@ export class PivotalTrigger implements INodeType {
 		const key = storeKey(node.id);
 		const ledger = ledgerFor(this.getWorkflow().id, node.id);
 		const now = nowSeconds();
-		const { problem } = ledger.sync(staticData[key], now);
-		if (problem)
-			this.logger.warn(`Pivotal Trigger "${node.name}": ${problem}; it will be rewritten`);
+		const store = storeIn(staticData, key, ledger);
+		const lines: LogLine[] = [];
+		syncStore(store, now, lines);
+		logTo(this)(lines);
 		const acknowledge = acknowledgeModeOf(this.getNodeParameter('acknowledge', 0, 'onReceipt'));
 		if (recordsWhenRunStarts(acknowledge)) {
 			for (const eventId of claimed) ledger.settle(eventId, now, true);
 		}
-		staticData[key] = ledger.persistent() as unknown as IDataObject;
+		store.save(ledger.persistent());
 		return [items];
 	}
 }

@@ -126,7 +126,7 @@ function outputItem(
  * (another process's save overwrote them), saves the full state again. Every signed delivery
  * does it, ignored and duplicate ones too, so lost writes come back at the first chance.
  */
-function syncStore(dedupe: DedupeAccess, nowSeconds: number, log: LogLine[]) {
+export function syncStore(dedupe: DedupeAccess, nowSeconds: number, log: LogLine[]) {
 	const { problem, behind } = dedupe.ledger.sync(dedupe.stored, nowSeconds);
 	if (problem) log.push({ level: 'warn', message: `${problem}; it will be rewritten` });
 	if (behind) dedupe.save(dedupe.ledger.persistent());
