@@ -1,0 +1,321 @@
+/** Entries are grouped by the hour they arrived in, so ageing out drops whole groups. */
+export const BUCKET_SECONDS = 3600;
+
+export type WriterEntry = [revision: number, seenAt: number, address?: string];
+
+export interface StoredEntryLog {
+	v: number;
+	/** The writer that saved this state and its revision, `<writer>.<revision>`. */
+	rev: string;
+	/**
+	 * For each process whose entries are in here: the newest of its revisions included, when
+	 * (epoch seconds) it made it, and where other processes can reach it (see eventOwner.ts).
+	 * Writers quiet for longer than the retention go.
+	 */
+	writers: Record<string, WriterEntry>;
+	/** [hour start in epoch seconds, the entries that arrived in that hour, end to end] */
+	buckets: Array<[number, string]>;
+}
+
+export interface EntryLogFormat {
+	/** The format version written; earlier versions in `readable` have no writers list. */
+	version: number;
+	readable: readonly unknown[];
+	/** Every entry has this many characters, so a bucket is read without separators. */
+	entryChars: number;
+	/** What a readable bucket string looks like. */
+	bucketPattern: RegExp;
+	/** Names the state in problems: "stored <name> state has an unknown format". */
+	name: string;
+}
+
+export interface EntryHooks {
+	/**
+	 * An entry read from stored state (another process's, or an earlier run's): true when it
+	 * is news to this log, which then carries it too.
+	 */
+	absorb(entry: string, start: number): boolean;
+	/** An entry leaving the log: aged out or evicted at the cap. */
+	dropped(entry: string): void;
+}
+
+export interface EntryLimits {
+	retentionSeconds: number;
+	maxEntries: number;
+}
+
+export interface SyncResult {
+	absorbed: number;
+	/**
+	 * The stored state lacks entries this process recorded: another process's save overwrote
+	 * them (n8n saves static data whole, last writer wins), or the state was unreadable or of a
+	 * previous format. Saving the log's state puts them back.
+	 */
+	behind: boolean;
+	/** Why some or all of the stored state could not be read. */
+	problem?: string;
+}
+
+export function bucketOf(nowSeconds: number): number {
+	return Math.floor(nowSeconds / BUCKET_SECONDS) * BUCKET_SECONDS;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function writerOf(rev: unknown): string | undefined {
+	return typeof rev === 'string' && rev.includes('.')
+		? rev.slice(0, rev.lastIndexOf('.'))
+		: undefined;
+}
+
+/** The revisions a stored state says it includes; malformed entries count as unknown. */
+function writersIn(state: Record<string, unknown>): Map<string, WriterEntry> {
+	const writers = new Map<string, WriterEntry>();
+	if (!isRecord(state.writers)) return writers;
+	for (const [writer, entry] of Object.entries(state.writers)) {
+		if (!Array.isArray(entry)) continue;
+		const [revision, seenAt, address] = entry as unknown[];
+		if (Number.isSafeInteger(revision) && Number.isSafeInteger(seenAt)) {
+			const known: WriterEntry = [revision as number, seenAt as number];
+			if (typeof address === 'string') known.push(address);
+			writers.set(writer, known);
+		}
+	}
+	return writers;
+}
+
+/**
+ * Fixed-width entries in hour buckets, held by one process and mirrored into the workflow's
+ * static data, where n8n saves every request's copy whole, last writer wins. Each process
+ * counts its own additions (its revision) and lists, in what it saves, the newest revision of
+ * every writer it includes: so a process tells in O(writers) whether stored state holds entries
+ * it has not merged, reads only the entries another writer appended since it last looked, and
+ * knows when another save overwrote its own (it saves again). What the entries mean is the
+ * owner's business (the hooks).
+ */
+export class EntryLog {
+	/**
+	 * The hour buckets, oldest first. They are the very pairs the stored view lists, so an entry
+	 * costs one string append and the view never has to be rebuilt.
+	 */
+	private readonly buckets: Array<[number, string]> = [];
+	private entries = 0;
+	private revision = 0;
+	/** Other writers: the newest revision merged from each, and when it was seen. */
+	private readonly merged = new Map<string, WriterEntry>();
+	/**
+	 * Per writer, the bucket strings last merged from its state. A writer only appends to a
+	 * bucket or drops entries from its front, so the next merge of its state reads only what follows.
+	 */
+	private readonly mergedBuckets = new Map<string, Map<number, string>>();
+	private lastSeenAt = 0;
+	private address?: string;
+	private readonly view: StoredEntryLog;
+
+	constructor(
+		private readonly writerId: string,
+		private readonly format: EntryLogFormat,
+		private readonly hooks: EntryHooks,
+	) {
+		this.view = { v: format.version, rev: `${writerId}.0`, writers: {}, buckets: this.buckets };
+	}
+
+	get size(): number {
+		return this.entries;
+	}
+
+	/** Adds an entry this process made; the caller has checked it is news. */
+	record(entry: string, nowSeconds: number) {
+		this.append(entry, bucketOf(nowSeconds));
+		this.revision++;
+		this.refreshView(nowSeconds);
+	}
+
+	/**
+	 * Brings this log and the stored state (what this request loaded from the database) in
+	 * step: merges entries other processes saved that this one has not seen, and reports whether
+	 * the stored state lacks some of this process's own. Costs nothing proportional to the number
+	 * of entries when there is nothing new, and reads only the new entries when there is.
+	 */
+	sync(stored: unknown, nowSeconds: number): SyncResult {
+		const { revision, format } = this;
+		if (stored === undefined || stored === null) return { absorbed: 0, behind: revision > 0 };
+		if (!isRecord(stored) || !format.readable.includes(stored.v)) {
+			return {
+				absorbed: 0,
+				behind: true,
+				problem: `stored ${format.name} state has an unknown format`,
+			};
+		}
+		if (!Array.isArray(stored.buckets)) {
+			return {
+				absorbed: 0,
+				behind: true,
+				problem: `stored ${format.name} state has no bucket list`,
+			};
+		}
+		const writers = writersIn(stored);
+		const own = writers.get(this.writerId)?.[0] ?? 0;
+		const news = [...writers].filter(
+			([writer, [theirs]]) =>
+				writer !== this.writerId && theirs > (this.merged.get(writer)?.[0] ?? 0),
+		);
+		// A previous format has no writers list: read it whole.
+		const isPrevious = stored.v !== format.version;
+		for (const [writer, entry] of news) this.merged.set(writer, entry);
+		if (!isPrevious && news.length === 0) {
+			return { absorbed: 0, behind: own < revision };
+		}
+		const { absorbed, unreadable } = this.merge(writerOf(stored.rev), stored.buckets);
+		// Entries read from a previous format are known to no writer: this one takes them over.
+		if (isPrevious && absorbed > 0) this.revision++;
+		if (absorbed > 0 || news.length > 0) this.refreshView(nowSeconds);
+		const behind = isPrevious || unreadable > 0 || own < revision;
+		return unreadable === 0
+			? { absorbed, behind }
+			: {
+					absorbed,
+					behind,
+					problem: `${unreadable} stored ${format.name} bucket(s) were unreadable`,
+				};
+	}
+
+	/** Where this process is reachable; written with its next save for other processes. */
+	locatedAt(address: string) {
+		this.address = address;
+	}
+
+	/** Addresses of the other processes that wrote to the store within the last `withinSeconds`. */
+	peers(nowSeconds: number, withinSeconds: number): string[] {
+		const addresses = new Set<string>();
+		for (const [, seenAt, address] of this.merged.values()) {
+			if (
+				address !== undefined &&
+				address !== this.address &&
+				seenAt >= nowSeconds - withinSeconds
+			) {
+				addresses.add(address);
+			}
+		}
+		return [...addresses];
+	}
+
+	/** Drops entries older than the retention, then the oldest entries beyond the cap. */
+	prune(nowSeconds: number, limits: EntryLimits): { expired: number; evicted: number } {
+		const cutoff = nowSeconds - limits.retentionSeconds;
+		let expired = 0;
+		let evicted = 0;
+		while (this.buckets.length > 0 && this.buckets[0][0] + BUCKET_SECONDS <= cutoff) {
+			expired += this.dropOldest(Number.POSITIVE_INFINITY);
+		}
+		while (this.entries > limits.maxEntries) {
+			evicted += this.dropOldest(this.entries - limits.maxEntries);
+		}
+		// A writer quiet for longer than the retention has no entries left to merge.
+		for (const [writer, [, seenAt]] of this.merged) {
+			if (seenAt <= cutoff) {
+				this.merged.delete(writer);
+				this.mergedBuckets.delete(writer);
+			}
+		}
+		if (expired + evicted > 0) this.refreshView(nowSeconds);
+		return { expired, evicted };
+	}
+
+	/**
+	 * The state to put into static data: always the same object, kept current as entries
+	 * arrive. n8n serializes static data only when it saves, after the request, and parallel
+	 * requests' saves land in any order; since each of them serializes this one object, whichever
+	 * lands last carries every entry known when it was written, not just its own request's.
+	 */
+	persistent(): StoredEntryLog {
+		return this.view;
+	}
+
+	private refreshView(nowSeconds: number) {
+		this.lastSeenAt = Math.max(this.lastSeenAt, nowSeconds);
+		this.view.rev = `${this.writerId}.${this.revision}`;
+		const own: WriterEntry = [this.revision, this.lastSeenAt];
+		if (this.address !== undefined) own.push(this.address);
+		this.view.writers = Object.fromEntries([...this.merged, [this.writerId, own]]);
+	}
+
+	/** Absorbs the entries of `writer`'s buckets that follow what was merged from it last time. */
+	private merge(writer: string | undefined, buckets: unknown[]) {
+		const { entryChars, bucketPattern } = this.format;
+		const previous = (writer !== undefined && this.mergedBuckets.get(writer)) || new Map();
+		const current = new Map<number, string>();
+		let absorbed = 0;
+		let unreadable = 0;
+		for (const bucket of buckets) {
+			const [start, entries] = Array.isArray(bucket) ? bucket : [];
+			if (
+				!Number.isSafeInteger(start) ||
+				typeof entries !== 'string' ||
+				entries.length % entryChars !== 0 ||
+				!bucketPattern.test(entries)
+			) {
+				unreadable++;
+				continue;
+			}
+			current.set(start, entries);
+			for (
+				let at = this.unreadFrom(previous.get(start), entries);
+				at < entries.length;
+				at += entryChars
+			) {
+				const entry = entries.slice(at, at + entryChars);
+				if (!this.hooks.absorb(entry, start as number)) continue;
+				this.append(entry, start as number);
+				absorbed++;
+			}
+		}
+		if (writer !== undefined && writer !== this.writerId) this.mergedBuckets.set(writer, current);
+		return { absorbed, unreadable };
+	}
+
+	/**
+	 * Where the entries not merged yet start in a writer's bucket. When the bucket still has, at
+	 * the same offset, the last entry read from it before, the writer only appended since; had it
+	 * dropped entries from the front, another entry would stand there (bar a fingerprint collision).
+	 */
+	private unreadFrom(before: string | undefined, entries: string): number {
+		const { entryChars } = this.format;
+		if (before === undefined || before.length === 0 || entries.length < before.length) return 0;
+		const last = before.length - entryChars;
+		return entries.startsWith(before.slice(last), last) ? before.length : 0;
+	}
+
+	private append(entry: string, start: number) {
+		this.bucketAt(start)[1] += entry;
+		this.entries++;
+	}
+
+	/** The bucket for an hour; new entries almost always go to the newest, so look there first. */
+	private bucketAt(start: number): [number, string] {
+		let at = this.buckets.length;
+		while (at > 0 && this.buckets[at - 1][0] > start) at--;
+		if (at > 0 && this.buckets[at - 1][0] === start) return this.buckets[at - 1];
+		const bucket: [number, string] = [start, ''];
+		this.buckets.splice(at, 0, bucket);
+		return bucket;
+	}
+
+	/** Removes up to `count` of the entries that arrived first in the oldest bucket; returns how many went. */
+	private dropOldest(count: number): number {
+		const { entryChars } = this.format;
+		const bucket = this.buckets[0];
+		const entries = bucket[1];
+		const dropChars = Math.min(entries.length, count * entryChars);
+		for (let at = 0; at < dropChars; at += entryChars) {
+			this.hooks.dropped(entries.slice(at, at + entryChars));
+		}
+		if (dropChars === entries.length) this.buckets.shift();
+		else bucket[1] = entries.slice(dropChars);
+		const dropped = dropChars / entryChars;
+		this.entries -= dropped;
+		return dropped;
+	}
+}
