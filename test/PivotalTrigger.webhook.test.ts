@@ -285,6 +285,38 @@ describe("PivotalTrigger.webhook() in n8n-core's WebhookContext", () => {
 		});
 	});
 
+	describe('with Skip Out-of-Order Events', () => {
+		const skipStale = (acknowledge = 'onReceipt') =>
+			newInstance(
+				{ signingSecret: newSecret() },
+				{ events: '*', acknowledge, options: { skipStale: true } },
+			);
+		const about = (updatedAt: string) =>
+			sampleEvent({ object: { id: 'cus_1', updated_at: updatedAt } });
+
+		it('answers stale to an older event, starts nothing, and remembers across a restart', async () => {
+			const instance = skipStale();
+			const [older, newer] = [about('2026-12-01T10:01:00Z'), about('2026-12-01T10:05:00Z')];
+			const first = await serve(instance, delivery(instance, newer));
+			expect(first.output).toEqual([{ json: newer }]);
+			const late = await serve(instance, delivery(instance, older));
+			expect(late.response).toEqual({ statusCode: 200, body: { status: 'stale' } });
+			expect(executions(late.result)).toBe(0);
+			expect(JSON.stringify(instance.database.staticData)).not.toContain('__pivotalTrigger');
+			const olderStill = about('2026-12-01T10:00:00Z');
+			expect(await answersAfterRestart(instance, [olderStill])).toEqual(['stale']);
+		});
+
+		it('moves the version forward only for a run that succeeded, with When the Workflow Succeeds', async () => {
+			const instance = skipStale('onSuccess');
+			const newer = about('2026-12-01T10:05:00Z');
+			await serve(instance, delivery(instance, newer), 'webhook', 'now', 'fails');
+			const older = await serve(instance, delivery(instance, about('2026-12-01T10:01:00Z')));
+			expect(older.response).toEqual({ statusCode: 200, body: { status: 'accepted' } });
+			expect(executions(older.result)).toBe(1);
+		});
+	});
+
 	describe('with Acknowledge: When the Workflow Succeeds', () => {
 		const onSuccess = () =>
 			newInstance({ signingSecret: newSecret() }, { events: '*', acknowledge: 'onSuccess' });

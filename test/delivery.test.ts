@@ -5,6 +5,7 @@ import {
 	type DeliverySettings,
 } from '../nodes/Pivotal/delivery';
 import { saveRequestFor, saveSoon } from '../nodes/Pivotal/saveRequest';
+import { VersionLedger } from '../nodes/Pivotal/versionStore';
 import { newSecret, sampleEvent, signDelivery } from './helpers/signing';
 
 const SETTINGS: DeliverySettings = {
@@ -39,11 +40,11 @@ function persisted(state: StoredDedupeState): unknown {
 	return JSON.parse(JSON.stringify(state));
 }
 
-/** A dedupe store over a one-row "database": each request reads what the last save wrote. */
-function store(initial: unknown = undefined) {
+/** A store over a one-row "database": each request reads what the last save wrote. */
+function store<L extends DedupeLedger | VersionLedger>(initial: unknown, ledger: L) {
 	const saved: StoredDedupeState[] = [];
 	const access = {
-		ledger: new DedupeLedger('test'),
+		ledger,
 		get stored() {
 			return saved.length > 0 ? persisted(saved[saved.length - 1]) : initial;
 		},
@@ -53,22 +54,32 @@ function store(initial: unknown = undefined) {
 	return { saved, access };
 }
 
+function dedupeStore(initial: unknown = undefined) {
+	return store(initial, new DedupeLedger('test'));
+}
+
 /**
  * One delivery and, when it starts a run, what the node does once the run is safe: the claimed
- * id recorded and the store saved (the trigger's execute(), then n8n's save at the run's end).
+ * id (and the object's version) recorded and the stores saved (the trigger's execute(), then
+ * n8n's save at the run's end).
  */
 function deliver(req: DeliveryRequest) {
 	const outcome = receiveDelivery(req);
+	const now = Math.floor(req.nowMs / 1000);
 	if (outcome.claimedId !== undefined && req.dedupe) {
-		req.dedupe.ledger.settle(outcome.claimedId, Math.floor(req.nowMs / 1000), true);
+		req.dedupe.ledger.settle(outcome.claimedId, now, true);
 		req.dedupe.save(req.dedupe.ledger.persistent());
+	}
+	if (outcome.heldVersion !== undefined && req.versions) {
+		req.versions.ledger.settle(outcome.heldVersion, now, true);
+		req.versions.save(req.versions.ledger.persistent());
 	}
 	return outcome;
 }
 
 describe('receiveDelivery', () => {
 	it('saves the ledger into static data once per new event and not for a duplicate', () => {
-		const { saved, access } = store();
+		const { saved, access } = dedupeStore();
 		const secret = newSecret();
 		const event = sampleEvent();
 		expect(deliver(request({ secret, event, dedupe: access })).body.status).toBe('accepted');
@@ -78,7 +89,7 @@ describe('receiveDelivery', () => {
 	});
 
 	it('brings a lagging database up to date when a duplicate arrives, and only then', () => {
-		const { saved, access } = store();
+		const { saved, access } = dedupeStore();
 		const secret = newSecret();
 		const [first, second] = [sampleEvent(), sampleEvent()];
 		deliver(request({ secret, event: first, dedupe: access }));
@@ -100,7 +111,7 @@ describe('receiveDelivery', () => {
 		const other = new DedupeLedger('other');
 		other.locatedAt(peer);
 		other.add('evt_seed', Math.floor(Date.now() / 1000));
-		const { saved, access } = store(persisted(other.persistent()));
+		const { saved, access } = dedupeStore(persisted(other.persistent()));
 		const secret = newSecret();
 		const outcomes = Array.from({ length: 20 }, () =>
 			deliver(request({ secret, event: sampleEvent(), dedupe: access, route: { self } })),
@@ -122,7 +133,7 @@ describe('receiveDelivery', () => {
 		const other = new DedupeLedger('other');
 		other.locatedAt('http://10.0.0.2:5678');
 		other.add('evt_seed', Math.floor(Date.now() / 1000) - 3600);
-		const { access } = store(persisted(other.persistent()));
+		const { access } = dedupeStore(persisted(other.persistent()));
 		const secret = newSecret();
 		for (let i = 0; i < 10; i++) {
 			const route = { self: 'http://10.0.0.1:5678' };
@@ -135,7 +146,7 @@ describe('receiveDelivery', () => {
 	});
 
 	it("puts back ids another process's save overwrote, even on an ignored delivery", () => {
-		const { saved, access } = store();
+		const { saved, access } = dedupeStore();
 		const secret = newSecret();
 		const accepted = sampleEvent();
 		deliver(request({ secret, event: accepted, dedupe: access }));
@@ -158,7 +169,12 @@ describe('receiveDelivery', () => {
 	});
 
 	it('rewrites an unreadable store instead of losing the delivery, and logs it', () => {
-		const { saved, access } = store({ v: 2, rev: 'other.3', writers: {}, buckets: 'garbage' });
+		const { saved, access } = dedupeStore({
+			v: 2,
+			rev: 'other.3',
+			writers: {},
+			buckets: 'garbage',
+		});
 		const outcome = deliver(request({ dedupe: access }));
 		expect(outcome.body.status).toBe('accepted');
 		expect(outcome.item).toBeDefined();
@@ -172,7 +188,7 @@ describe('receiveDelivery', () => {
 	});
 
 	it('keeps its cap, warning at most once an hour while it drops ids early', () => {
-		const { access } = store();
+		const { access } = dedupeStore();
 		const nowMs = Date.now();
 		for (let i = 0; i < 1000; i++) access.ledger.add(`evt_old_${i}`, Math.floor(nowMs / 1000) - 60);
 		const capWarnings = (outcome: ReturnType<typeof receiveDelivery>) =>
@@ -200,7 +216,7 @@ describe('receiveDelivery', () => {
 	});
 
 	it('uses a numeric envelope id as the dedupe key', () => {
-		const { access } = store();
+		const { access } = dedupeStore();
 		const secret = newSecret();
 		const event = { ...sampleEvent(), id: 12345 };
 		deliver(request({ secret, event, dedupe: access }));
@@ -221,7 +237,7 @@ describe('receiveDelivery', () => {
 		['stale', -400, 'old'],
 		['future', 400, 'in the future'],
 	])('rejects a %s delivery with 401 and records nothing', (_label, shiftSeconds, words) => {
-		const { saved, access } = store();
+		const { saved, access } = dedupeStore();
 		const signedNow = request({ dedupe: access });
 		const outcome = receiveDelivery({ ...signedNow, nowMs: signedNow.nowMs - shiftSeconds * 1000 });
 		expect(outcome.httpStatus).toBe(401);
@@ -232,9 +248,109 @@ describe('receiveDelivery', () => {
 	});
 });
 
+describe('Skip Out-of-Order Events', () => {
+	const ORDERED: DeliverySettings = {
+		...SETTINGS,
+		ordering: { objectIdField: 'data.object.id', objectVersionField: 'data.object.updated_at' },
+	};
+
+	/** One node's two stores, each over a one-row "database". */
+	function stores() {
+		const versions = store(undefined, new VersionLedger('test'));
+		return { dedupe: dedupeStore().access, versions: versions.access, saved: versions.saved };
+	}
+
+	function about(updatedAt: unknown, id?: string) {
+		return sampleEvent({ id, object: { id: 'cus_1', name: 'Ada', updated_at: updatedAt } });
+	}
+
+	it('answers stale, with no run, for an event older than one already accepted', () => {
+		const { dedupe, versions, saved } = stores();
+		const secret = newSecret();
+		const send = (event: object) =>
+			deliver(request({ secret, event, dedupe, versions, settings: ORDERED }));
+		expect(send(about('2026-12-01T10:05:00Z')).body.status).toBe('accepted');
+		const older = send(about('2026-12-01T10:01:00Z'));
+		expect(older).toMatchObject({ httpStatus: 200, body: { status: 'stale' } });
+		expect(older.item).toBeUndefined();
+		expect(older.log).toContainEqual({ level: 'debug', message: expect.stringContaining('stale') });
+		expect(saved).toHaveLength(1);
+	});
+
+	it('runs both when the older event comes first, and an equal version too', () => {
+		const { dedupe, versions } = stores();
+		const secret = newSecret();
+		const send = (event: object) =>
+			deliver(request({ secret, event, dedupe, versions, settings: ORDERED }));
+		expect(send(about(1)).body.status).toBe('accepted');
+		expect(send(about(2)).body.status).toBe('accepted');
+		const tie = about(2);
+		expect(send(tie).body.status).toBe('accepted');
+		// The dedupe by event id still applies to an equal version.
+		expect(send(tie).body.status).toBe('duplicate');
+	});
+
+	it('asks an older event to wait while a newer one is under way, then calls it stale', () => {
+		const { dedupe, versions } = stores();
+		const secret = newSecret();
+		const newer = receiveDelivery(
+			request({ secret, event: about(9), dedupe, versions, settings: ORDERED }),
+		);
+		expect(newer.heldVersion).toBeDefined();
+		const older = request({ secret, event: about(3), dedupe, versions, settings: ORDERED });
+		expect(receiveDelivery(older)).toMatchObject({
+			httpStatus: 409,
+			body: { status: 'in-progress' },
+		});
+		// Nothing of the held-back event was claimed: its retry is judged afresh.
+		expect(dedupe.ledger.size).toBe(0);
+		versions.ledger.settle(newer.heldVersion as string, Math.floor(Date.now() / 1000), true);
+		expect(receiveDelivery(older).body.status).toBe('stale');
+	});
+
+	it('lets an older event run when the newer one failed', () => {
+		const { dedupe, versions } = stores();
+		const secret = newSecret();
+		const newer = receiveDelivery(
+			request({ secret, event: about(9), dedupe, versions, settings: ORDERED }),
+		);
+		versions.ledger.settle(newer.heldVersion as string, Math.floor(Date.now() / 1000), false);
+		dedupe.ledger.settle(newer.claimedId as string, Math.floor(Date.now() / 1000), false);
+		const older = request({ secret, event: about(3), dedupe, versions, settings: ORDERED });
+		expect(receiveDelivery(older).body.status).toBe('accepted');
+	});
+
+	it('runs an event it cannot order, warning once an hour and not per delivery', () => {
+		const { dedupe, versions } = stores();
+		const secret = newSecret();
+		const nowMs = Date.now();
+		const send = (event: object, at = nowMs) =>
+			deliver(request({ secret, event, dedupe, versions, settings: ORDERED, nowMs: at }));
+		const first = send(about(undefined));
+		expect(first.body.status).toBe('accepted');
+		expect(first.log).toContainEqual({
+			level: 'warn',
+			message: expect.stringContaining('no version at data.object.updated_at'),
+		});
+		expect(send(sampleEvent()).log.filter((line) => line.level === 'warn')).toEqual([]);
+		expect(send(about(undefined), nowMs + 3600_000).log).toContainEqual({
+			level: 'warn',
+			message: expect.stringContaining('runs as usual'),
+		});
+	});
+
+	it('runs every event when the option is off', () => {
+		const { dedupe } = stores();
+		const secret = newSecret();
+		const send = (event: object) => deliver(request({ secret, event, dedupe }));
+		expect(send(about(5)).body.status).toBe('accepted');
+		expect(send(about(4)).body.status).toBe('accepted');
+	});
+});
+
 describe('a save request the node sends itself', () => {
 	it('verifies like a delivery, saves the store and starts nothing, whatever the events filter', () => {
-		const { saved, access } = store();
+		const { saved, access } = dedupeStore();
 		const secret = newSecret();
 		const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
 		const save = saveRequestFor(key, Math.floor(Date.now() / 1000), 'save_1');
@@ -251,7 +367,7 @@ describe('a save request the node sends itself', () => {
 	});
 
 	it('is rejected when signed with another key, and saves nothing', () => {
-		const { saved, access } = store();
+		const { saved, access } = dedupeStore();
 		const save = saveRequestFor(Buffer.alloc(32, 7), Math.floor(Date.now() / 1000), 'save_1');
 		const outcome = receiveDelivery({
 			...request({ dedupe: access }),

@@ -25,12 +25,15 @@ import {
 	type AcknowledgeMode,
 } from './acknowledge';
 import { answerInPlaceOfN8n, type Answer, type AnswerableResponse } from './answerInPlaceOfN8n';
-import { sharedLedger, type DedupeLedger, type StoredDedupeState } from './dedupeStore';
+import { sharedLedger, type DedupeLedger } from './dedupeStore';
+import type { StoredEntryLog } from './entryLog';
 import {
 	MISCONFIGURED,
 	receiveDelivery,
-	syncStore,
+	saveStores,
+	syncStores,
 	type DedupeAccess,
+	type VersionAccess,
 	type DeliveryRequest,
 	type DeliverySettings,
 	type LogLine,
@@ -40,10 +43,13 @@ import { passOn } from './passOn';
 import { SAVE_HEADER, saveSoon, sendSaveRequest } from './saveRequest';
 import { compileEventTypeFilter } from './eventTypeFilter';
 import { parseSigningSecret } from './signingSecret';
+import { sharedVersionLedger, type VersionLedger } from './versionStore';
 
 export type { PivotalDeliveryMetadata, PivotalEvent } from './PivotalEvent';
 
 const CREDENTIAL = 'pivotalWebhookApi';
+const DEFAULT_OBJECT_ID_FIELD = 'data.object.id';
+const DEFAULT_OBJECT_VERSION_FIELD = 'data.object.updated_at';
 const SECONDS_PER_DAY = 86_400;
 /** Tells this process's writes to static data from other processes' and from earlier runs. */
 const PROCESS_WRITER_ID = randomUUID().slice(0, 8);
@@ -52,6 +58,8 @@ const PROCESS_WRITER_ID = randomUUID().slice(0, 8);
  * only thing that reaches the process running it (a queue-mode worker); execute() removes it.
  */
 const CLAIM_FIELD = '__pivotalTriggerEventId';
+/** Likewise the version its object reaches once the event is safe (Skip Out-of-Order Events). */
+const VERSION_FIELD = '__pivotalTriggerObjectVersion';
 
 interface TriggerOptions {
 	output?: 'event' | 'object';
@@ -60,6 +68,9 @@ interface TriggerOptions {
 	retentionDays?: number;
 	maxStoredIds?: number;
 	routeToOneProcess?: boolean;
+	skipStale?: boolean;
+	objectIdField?: string;
+	objectVersionField?: string;
 }
 
 function settingsFrom(options: TriggerOptions): DeliverySettings {
@@ -70,28 +81,57 @@ function settingsFrom(options: TriggerOptions): DeliverySettings {
 		retentionSeconds: (options.retentionDays ?? 7) * SECONDS_PER_DAY,
 		maxIds: options.maxStoredIds ?? 100_000,
 		claimHoldSeconds: CLAIM_HOLD_SECONDS,
+		ordering: options.skipStale
+			? {
+					objectIdField: options.objectIdField?.trim() || DEFAULT_OBJECT_ID_FIELD,
+					objectVersionField: options.objectVersionField?.trim() || DEFAULT_OBJECT_VERSION_FIELD,
+				}
+			: undefined,
 	};
 }
 
-/** The node's static data lives under the workflow's global data, keyed by node id, so a rename keeps it. */
-function storeKey(nodeId: string): string {
-	return `pivotalTrigger.dedupe.${nodeId}`;
+/**
+ * The node's stores live under the workflow's global static data, keyed by node id, so a
+ * rename keeps them.
+ */
+function storeKey(store: 'dedupe' | 'versions', nodeId: string): string {
+	return `pivotalTrigger.${store}.${nodeId}`;
 }
 
-/** The node's store as this request's (or run's) copy of static data holds it. */
-function storeIn(staticData: IDataObject, key: string, ledger: DedupeLedger): DedupeAccess {
+/** A store as this request's (or run's) copy of static data holds it. */
+function storeIn<L extends DedupeLedger | VersionLedger>(
+	staticData: IDataObject,
+	key: string,
+	ledger: L,
+) {
 	return {
 		ledger,
 		stored: staticData[key],
-		save: (state: StoredDedupeState) => {
+		save: (state: StoredEntryLog) => {
 			// Assigned whole: n8n notices only top-level writes to static data.
 			staticData[key] = state as unknown as IDataObject;
 		},
 	};
 }
 
-function ledgerFor(workflowId: string | undefined, nodeId: string) {
-	return sharedLedger(`${workflowId}:${nodeId}`, PROCESS_WRITER_ID);
+/** This process's stores for one trigger node; `versions` only with Skip Out-of-Order Events. */
+function storesIn(
+	staticData: IDataObject,
+	workflowId: string | undefined,
+	nodeId: string,
+	skipStale: boolean,
+): { dedupe: DedupeAccess; versions?: VersionAccess } {
+	const at = `${workflowId}:${nodeId}`;
+	return {
+		dedupe: storeIn(staticData, storeKey('dedupe', nodeId), sharedLedger(at, PROCESS_WRITER_ID)),
+		versions: skipStale
+			? storeIn(
+					staticData,
+					storeKey('versions', nodeId),
+					sharedVersionLedger(at, PROCESS_WRITER_ID),
+				)
+			: undefined,
+	};
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -116,12 +156,13 @@ function settleOnAnswer(input: {
 	acknowledge: AcknowledgeMode;
 	n8nStatus: number;
 	claimedId: string | undefined;
-	ledger: DedupeLedger;
+	heldVersion: string | undefined;
+	stores: { dedupe: DedupeAccess; versions?: VersionAccess } | undefined;
 	routed: boolean;
 	log: (lines: LogLine[]) => void;
 	save?: () => Promise<void>;
 }): Answer {
-	const { acknowledge, n8nStatus, claimedId, ledger, save } = input;
+	const { acknowledge, n8nStatus, claimedId, heldVersion, stores, save } = input;
 	const settlement = settle(acknowledge, n8nStatus);
 	if (!settlement.safe) {
 		input.log([
@@ -131,8 +172,10 @@ function settleOnAnswer(input: {
 			},
 		]);
 	}
-	if (claimedId === undefined) return settlement;
-	ledger.settle(claimedId, nowSeconds(), settlement.safe);
+	if (claimedId === undefined || !stores) return settlement;
+	const now = nowSeconds();
+	stores.dedupe.ledger.settle(claimedId, now, settlement.safe);
+	if (heldVersion !== undefined) stores.versions?.ledger.settle(heldVersion, now, settlement.safe);
 	if (!settlement.safe || !save) return settlement;
 	// The run's own save came before this answer, so the id needs a save of its own, and the 2xx
 	// waits for it: Pivotal never sends the event again after it.
@@ -236,6 +279,24 @@ export class PivotalTrigger implements INodeType {
 							'How many processed event IDs are kept for deduplication. Keep it above the number of events Pivotal sends within Remember Event IDs for (Days). Each costs 12 bytes of workflow data. When full, the oldest IDs are dropped first and a warning is logged.',
 					},
 					{
+						displayName: 'Object ID Field',
+						name: 'objectIdField',
+						type: 'string',
+						default: DEFAULT_OBJECT_ID_FIELD,
+						placeholder: 'e.g. data.object.customer',
+						description:
+							'With Skip Out-of-Order Events: the dotted path in the event to the ID of the object it is about',
+					},
+					{
+						displayName: 'Object Version Field',
+						name: 'objectVersionField',
+						type: 'string',
+						default: DEFAULT_OBJECT_VERSION_FIELD,
+						placeholder: 'e.g. data.object.updated_at',
+						description:
+							'With Skip Out-of-Order Events: the dotted path to how new the object is. An ISO 8601 date, epoch seconds or milliseconds, or a counter that only goes up.',
+					},
+					{
 						displayName: 'Output',
 						name: 'output',
 						type: 'options',
@@ -270,6 +331,14 @@ export class PivotalTrigger implements INodeType {
 						default: false,
 						description:
 							"Whether, in queue mode with several webhook processes behind a balancer that doesn't route by svix-ID, each delivery is passed to the process that the event's ID maps to, so retries are deduplicated wherever they land. Costs one internal request for most deliveries. No effect with one n8n process.",
+					},
+					{
+						displayName: 'Skip Out-of-Order Events',
+						name: 'skipStale',
+						type: 'boolean',
+						default: false,
+						description:
+							'Whether an event about an object is skipped (answered "stale", no execution) when an event with a newer version of the same object was already accepted. For workflows that copy the object somewhere else, so a late retry cannot overwrite newer data.',
 					},
 					{
 						displayName: 'Timestamp Tolerance (Seconds)',
@@ -368,12 +437,17 @@ export class PivotalTrigger implements INodeType {
 			}
 		}
 		const isTestRun = this.getMode() === 'manual';
-		const staticData = isTestRun ? undefined : this.getWorkflowStaticData('global');
-		const key = storeKey(node.id);
-		const ledger = ledgerFor(this.getWorkflow().id, node.id);
+		const stores = isTestRun
+			? undefined
+			: storesIn(
+					this.getWorkflowStaticData('global'),
+					this.getWorkflow().id,
+					node.id,
+					options.skipStale === true,
+				);
 		const headers = this.getHeaderData();
-		const self = options.routeToOneProcess && !isTestRun ? addressOf(req.socket) : undefined;
-		if (self) ledger.locatedAt(self);
+		const self = options.routeToOneProcess && stores ? addressOf(req.socket) : undefined;
+		if (self) stores?.dedupe.ledger.locatedAt(self);
 
 		const delivery: DeliveryRequest = {
 			rawBody: req.rawBody ?? Buffer.alloc(0),
@@ -383,7 +457,8 @@ export class PivotalTrigger implements INodeType {
 			events,
 			settings: settingsFrom(options),
 			nowMs: Date.now(),
-			dedupe: staticData && storeIn(staticData, key, ledger),
+			dedupe: stores?.dedupe,
+			versions: stores?.versions,
 			route: self && headers[FORWARDED_HEADER] === undefined ? { self } : undefined,
 			saveOnly: headers[SAVE_HEADER] !== undefined,
 		};
@@ -404,7 +479,7 @@ export class PivotalTrigger implements INodeType {
 			// n8n answers this one itself, after it has saved static data: the sender waits for that.
 			return { webhookResponse: outcome.body };
 		}
-		const { item, claimedId } = outcome;
+		const { item, claimedId, heldVersion } = outcome;
 		if (!item) {
 			// Nothing runs, so the answer can go now; n8n then saves static data before anything else.
 			res.status(outcome.httpStatus).json(outcome.body);
@@ -421,7 +496,8 @@ export class PivotalTrigger implements INodeType {
 				acknowledge,
 				n8nStatus,
 				claimedId,
-				ledger,
+				heldVersion,
+				stores,
 				routed: self !== undefined,
 				log,
 				save:
@@ -433,7 +509,14 @@ export class PivotalTrigger implements INodeType {
 						: undefined,
 			}),
 		);
-		const json = claimedId === undefined ? item : { ...item, [CLAIM_FIELD]: claimedId };
+		const json =
+			claimedId === undefined
+				? item
+				: {
+						...item,
+						[CLAIM_FIELD]: claimedId,
+						...(heldVersion !== undefined && { [VERSION_FIELD]: heldVersion }),
+					};
 		return { workflowData: [[{ json }]] };
 	}
 
@@ -444,28 +527,36 @@ export class PivotalTrigger implements INodeType {
 	 * ids recorded before are carried, the answer records this one.
 	 */
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const claimed: string[] = [];
+		const claimed: Array<{ eventId: string; version?: string }> = [];
 		const items = this.getInputData().map((item) => {
-			const { [CLAIM_FIELD]: eventId, ...json } = item.json;
-			if (typeof eventId === 'string') claimed.push(eventId);
+			const { [CLAIM_FIELD]: eventId, [VERSION_FIELD]: version, ...json } = item.json;
+			if (typeof eventId === 'string') {
+				claimed.push({ eventId, version: typeof version === 'string' ? version : undefined });
+			}
 			return { ...item, json };
 		});
 		if (claimed.length === 0 || this.getMode() === 'manual') return [items];
 
 		const node = this.getNode();
-		const staticData = this.getWorkflowStaticData('global');
-		const key = storeKey(node.id);
-		const ledger = ledgerFor(this.getWorkflow().id, node.id);
+		const options = this.getNodeParameter('options', 0, {}) as TriggerOptions;
+		const stores = storesIn(
+			this.getWorkflowStaticData('global'),
+			this.getWorkflow().id,
+			node.id,
+			options.skipStale === true,
+		);
 		const now = nowSeconds();
-		const store = storeIn(staticData, key, ledger);
 		const lines: LogLine[] = [];
-		syncStore(store, now, lines);
+		syncStores(stores, now, lines);
 		logTo(this)(lines);
 		const acknowledge = acknowledgeModeOf(this.getNodeParameter('acknowledge', 0, 'onReceipt'));
 		if (recordsWhenRunStarts(acknowledge)) {
-			for (const eventId of claimed) ledger.settle(eventId, now, true);
+			for (const { eventId, version } of claimed) {
+				stores.dedupe.ledger.settle(eventId, now, true);
+				if (version !== undefined) stores.versions?.ledger.settle(version, now, true);
+			}
 		}
-		store.save(ledger.persistent());
+		saveStores(stores);
 		return [items];
 	}
 }

@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import {
 	BUCKET_SECONDS,
 	EntryLog,
+	HourlyNotice,
+	sharedPerNode,
 	type EntryLogFormat,
 	type StoredEntryLog,
 	type SyncResult,
@@ -70,7 +72,7 @@ export class DedupeLedger {
 	private readonly claims = new Map<string, number>();
 	private readonly log: EntryLog;
 	private warnedNearCap = false;
-	private evictionWarnedAt = Number.NEGATIVE_INFINITY;
+	private readonly evictionNotice = new HourlyNotice();
 
 	constructor(writerId: string) {
 		this.log = new EntryLog(writerId, DEDUPE_FORMAT, {
@@ -155,9 +157,7 @@ export class DedupeLedger {
 
 	/** At the cap every delivery evicts, so eviction is reported at most once an hour. */
 	evictionWarningDue(nowSeconds: number): boolean {
-		if (nowSeconds - this.evictionWarnedAt < BUCKET_SECONDS) return false;
-		this.evictionWarnedAt = nowSeconds;
-		return true;
+		return this.evictionNotice.due(nowSeconds);
 	}
 
 	/** The state to put into static data (see EntryLog.persistent). */
@@ -170,10 +170,5 @@ const ledgers = new Map<string, DedupeLedger>();
 
 /** One ledger per trigger node per process, shared by every request the process serves. */
 export function sharedLedger(key: string, writerId: string): DedupeLedger {
-	let ledger = ledgers.get(key);
-	if (!ledger) {
-		ledger = new DedupeLedger(writerId);
-		ledgers.set(key, ledger);
-	}
-	return ledger;
+	return sharedPerNode(ledgers, key, () => new DedupeLedger(writerId));
 }

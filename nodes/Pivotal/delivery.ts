@@ -1,11 +1,14 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { ClaimResult, DedupeLedger, DedupeLimits, StoredDedupeState } from './dedupeStore';
+import type { ClaimResult, DedupeLedger, DedupeLimits } from './dedupeStore';
+import type { StoredEntryLog, SyncResult } from './entryLog';
 import { ownerOf, PEER_LIVENESS_SECONDS } from './eventOwner';
 import { compileEventTypeFilter } from './eventTypeFilter';
+import { objectVersionOf } from './objectVersion';
 import type { PivotalDeliveryMetadata } from './PivotalEvent';
 import { verifySignature, type Headers } from './signature';
 import { parseSigningSecret } from './signingSecret';
+import { VersionLedger } from './versionStore';
 
 export interface DeliverySettings extends DedupeLimits {
 	toleranceSeconds: number;
@@ -13,16 +16,26 @@ export interface DeliverySettings extends DedupeLimits {
 	claimHoldSeconds: number;
 	output: 'event' | 'object';
 	includeDeliveryMetadata: boolean;
+	/** Where an event names its object and that object's version (Skip Out-of-Order Events). */
+	ordering?: { objectIdField: string; objectVersionField: string };
 }
 
-export interface DedupeAccess {
-	ledger: DedupeLedger;
+interface Ledger {
+	sync(stored: unknown, nowSeconds: number): SyncResult;
+	persistent(): StoredEntryLog;
+}
+
+export interface StoreAccess<L extends Ledger> {
+	ledger: L;
 	/** What this request's copy of the workflow's static data holds for the node. */
 	stored: unknown;
-	save(state: StoredDedupeState): void;
+	save(state: StoredEntryLog): void;
 }
 
-export interface DeliveryRequest {
+export type DedupeAccess = StoreAccess<DedupeLedger>;
+export type VersionAccess = StoreAccess<VersionLedger>;
+
+export interface DeliveryRequest extends Stores {
 	rawBody: Buffer;
 	headers: Headers;
 	signingSecret: unknown;
@@ -30,8 +43,6 @@ export interface DeliveryRequest {
 	events: unknown;
 	settings: DeliverySettings;
 	nowMs: number;
-	/** Absent on test-URL runs: n8n throws their static data away. */
-	dedupe?: DedupeAccess;
 	/**
 	 * Present when each event is to be handled by one webhook process of several: this
 	 * process's address. Absent for a delivery another process already passed on.
@@ -54,6 +65,7 @@ export const DELIVERY_STATUSES = [
 	'in-progress',
 	'failed',
 	'saved',
+	'stale',
 ] as const;
 
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -68,6 +80,8 @@ export interface DeliveryOutcome {
 	 * the run is safe or has failed (see acknowledge.ts).
 	 */
 	claimedId?: string;
+	/** With `claimedId`, when the event is ordered: its object's version, settled with the id. */
+	heldVersion?: string;
 	/**
 	 * The address of the process that handles this event; the delivery was verified and nothing
 	 * was recorded. Pass it on there, or handle it here (without `route`) when that fails.
@@ -84,6 +98,11 @@ export const MISCONFIGURED: DeliveryOutcome['body'] = {
 const REJECTED: DeliveryOutcome['body'] = {
 	status: 'rejected',
 	message: 'Webhook signature verification failed',
+};
+
+const NEWER_IN_PROGRESS: DeliveryOutcome['body'] = {
+	status: 'in-progress',
+	message: 'A newer event about the same object is being processed; retry later',
 };
 
 function isObject(value: unknown): value is IDataObject {
@@ -122,14 +141,90 @@ function outputItem(
 }
 
 /**
- * Merges what other processes saved and, when the stored state lacks ids this process recorded
- * (another process's save overwrote them), saves the full state again. Every signed delivery
- * does it, ignored and duplicate ones too, so lost writes come back at the first chance.
+ * Merges what other processes saved and, when the stored state lacks entries this process
+ * recorded (another process's save overwrote them), saves the full state again. Every signed
+ * delivery does it, ignored and duplicate ones too, so lost writes come back at the first chance.
  */
-export function syncStore(dedupe: DedupeAccess, nowSeconds: number, log: LogLine[]) {
-	const { problem, behind } = dedupe.ledger.sync(dedupe.stored, nowSeconds);
+export function syncStore(store: StoreAccess<Ledger>, nowSeconds: number, log: LogLine[]) {
+	const { problem, behind } = store.ledger.sync(store.stored, nowSeconds);
 	if (problem) log.push({ level: 'warn', message: `${problem}; it will be rewritten` });
-	if (behind) dedupe.save(dedupe.ledger.persistent());
+	if (behind) store.save(store.ledger.persistent());
+}
+
+export interface Stores {
+	/** Absent on test-URL runs: n8n throws their static data away. */
+	dedupe?: DedupeAccess;
+	/** With `dedupe`, when Skip Out-of-Order Events is on: the objects' versions. */
+	versions?: VersionAccess;
+}
+
+/** syncStore for each of the node's stores. */
+export function syncStores(stores: Stores, nowSeconds: number, log: LogLine[]) {
+	for (const store of [stores.dedupe, stores.versions]) {
+		if (store) syncStore(store, nowSeconds, log);
+	}
+}
+
+/** Puts each store's current state into static data, for n8n's next save. */
+export function saveStores(stores: Stores) {
+	for (const store of [stores.dedupe, stores.versions]) store?.save(store.ledger.persistent());
+}
+
+interface Ordering {
+	/** What a stale event, or one older than a version under way, gets. */
+	answer?: Pick<DeliveryOutcome, 'httpStatus' | 'body'>;
+	/** Marks the event's version as under way; returns the entry to settle. */
+	hold?: () => string;
+}
+
+/**
+ * Skip Out-of-Order Events: an event older than its object's accepted version is stale; one
+ * older than a version still under way waits for it (409), so nothing is skipped for a run that
+ * might yet fail. Events that cannot be ordered run as usual.
+ */
+function orderAgainstVersions(
+	request: DeliveryRequest,
+	envelope: IDataObject,
+	eventId: string,
+	nowSeconds: number,
+	log: LogLine[],
+): Ordering {
+	const { versions, settings } = request;
+	if (!versions || !settings.ordering) return {};
+	const found = objectVersionOf(envelope, settings.ordering);
+	const { ledger } = versions;
+	if (!found.ok) {
+		if (ledger.unorderedWarningDue(nowSeconds)) {
+			log.push({
+				level: 'warn',
+				message: `event ${eventId} cannot be checked for order, so it runs as usual: ${found.problem} (said at most once an hour)`,
+			});
+		}
+		return {};
+	}
+	const entry = VersionLedger.entryOf(found.objectId, found.token);
+	ledger.prune(nowSeconds, settings);
+	const order = ledger.order(entry, nowSeconds);
+	if (order === 'stale') {
+		log.push({
+			level: 'debug',
+			message: `stale event ${eventId} skipped: object ${found.objectId} has a newer version`,
+		});
+		return { answer: { httpStatus: 200, body: { status: 'stale' } } };
+	}
+	if (order === 'behind') {
+		log.push({
+			level: 'debug',
+			message: `event ${eventId} is older than one about object ${found.objectId} still being processed: asking the sender to retry`,
+		});
+		return { answer: { httpStatus: 409, body: NEWER_IN_PROGRESS } };
+	}
+	return {
+		hold: () => {
+			ledger.hold(entry, nowSeconds, settings.claimHoldSeconds);
+			return entry;
+		},
+	};
 }
 
 /** Claims the id for this delivery (see DedupeLedger.claim). Logs what the store had to drop. */
@@ -192,10 +287,8 @@ export function receiveDelivery(request: DeliveryRequest): DeliveryOutcome {
 	}
 	const { messageId } = verification;
 	if (request.saveOnly) {
-		if (request.dedupe) {
-			syncStore(request.dedupe, nowSeconds, log);
-			request.dedupe.save(request.dedupe.ledger.persistent());
-		}
+		syncStores(request, nowSeconds, log);
+		saveStores(request);
 		return { httpStatus: 200, body: { status: 'saved' }, log };
 	}
 
@@ -222,7 +315,7 @@ export function receiveDelivery(request: DeliveryRequest): DeliveryOutcome {
 		log.push({ level: 'error', message: filter.problem });
 		return { httpStatus: 500, body: MISCONFIGURED, log };
 	}
-	if (request.dedupe) syncStore(request.dedupe, nowSeconds, log);
+	syncStores(request, nowSeconds, log);
 	const eventType = typeof envelope.type === 'string' ? envelope.type : '';
 	if (!filter.matches(eventType)) {
 		log.push({
@@ -251,6 +344,8 @@ export function receiveDelivery(request: DeliveryRequest): DeliveryOutcome {
 			return { httpStatus: 200, body: { status: 'accepted' }, forwardTo: owner, log };
 		}
 	}
+	const ordering = orderAgainstVersions(request, envelope, eventId, nowSeconds, log);
+	if (ordering.answer) return { ...ordering.answer, log };
 	const claim = request.dedupe && claimOnce(request.dedupe, eventId, nowSeconds, settings, log);
 	if (claim === 'duplicate') {
 		log.push({ level: 'debug', message: `duplicate delivery of event ${eventId} acknowledged` });
@@ -263,6 +358,8 @@ export function receiveDelivery(request: DeliveryRequest): DeliveryOutcome {
 		});
 		return { httpStatus: 409, body: IN_PROGRESS, log };
 	}
+	// In the same synchronous step as the order check, so parallel deliveries see each other.
+	const heldVersion = claim === 'new' ? ordering.hold?.() : undefined;
 
 	const metadata: PivotalDeliveryMetadata = {
 		messageId,
@@ -274,6 +371,7 @@ export function receiveDelivery(request: DeliveryRequest): DeliveryOutcome {
 		body: { status: 'accepted' },
 		item: outputItem(envelope, settings, metadata, log),
 		claimedId: claim === 'new' ? eventId : undefined,
+		heldVersion,
 		log,
 	};
 }

@@ -319,3 +319,24 @@ export class EntryLog {
 		return dropped;
 	}
 }
+
+/** One of a kind per trigger node per process, shared by every request the process serves. */
+export function sharedPerNode<T>(registry: Map<string, T>, key: string, create: () => T): T {
+	let shared = registry.get(key);
+	if (shared === undefined) {
+		shared = create();
+		registry.set(key, shared);
+	}
+	return shared;
+}
+
+/** A warning worth repeating, but not for every delivery: due at most once an hour. */
+export class HourlyNotice {
+	private givenAt = Number.NEGATIVE_INFINITY;
+
+	due(nowSeconds: number): boolean {
+		if (nowSeconds - this.givenAt < BUCKET_SECONDS) return false;
+		this.givenAt = nowSeconds;
+		return true;
+	}
+}

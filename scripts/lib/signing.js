@@ -17,7 +17,10 @@ function newEventId() {
 	return `evt_${randomBytes(12).toString('hex')}`;
 }
 
-/** An event envelope shaped like Pivotal's. */
+/**
+ * An event envelope shaped like Pivotal's.
+ * @param {{ id?: string, type?: string, object?: object }} [options]
+ */
 function sampleEvent({ id = newEventId(), type = 'invoice.paid', object } = {}) {
 	return {
 		id,

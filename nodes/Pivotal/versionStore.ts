@@ -1,0 +1,160 @@
+import { fingerprint, FINGERPRINT_CHARS, type DedupeLimits } from './dedupeStore';
+import {
+	EntryLog,
+	HourlyNotice,
+	sharedPerNode,
+	type StoredEntryLog,
+	type SyncResult,
+} from './entryLog';
+import { VERSION_TOKEN_CHARS } from './objectVersion';
+
+export const VERSION_FORMAT_VERSION = 1;
+/** An entry: the object id's fingerprint, then the version it reached. */
+export const VERSION_ENTRY_CHARS = FINGERPRINT_CHARS + VERSION_TOKEN_CHARS;
+const TOKEN = /^[0-9a-z]+$/;
+
+/** Buckets of object versions (see entryLog.ts for the rest). */
+export type StoredVersionState = StoredEntryLog;
+
+/**
+ * Where an event stands against what this process knows of its object: older than a version
+ * already accepted, older than one whose delivery is under way, or current (newest or equal).
+ */
+export type VersionOrder = 'stale' | 'behind' | 'current';
+
+/**
+ * The greatest version accepted per object, for one trigger node, in one process; mirrored
+ * into the workflow's static data like the dedupe store. Each accepted version is an entry in
+ * the hour it was accepted in, so an object is forgotten once its newest version is older than
+ * the retention; superseded entries age out the same way.
+ */
+export class VersionLedger {
+	private readonly accepted = new Map<string, string>();
+	/**
+	 * Versions whose delivery is under way, per object: [token, when the hold lapses]. In
+	 * memory only, as dedupe claims are, so a crash never leaves an object blocked.
+	 */
+	private readonly inFlight = new Map<string, Array<[string, number]>>();
+	private readonly log: EntryLog;
+	private readonly unorderedNotice = new HourlyNotice();
+
+	constructor(writerId: string) {
+		this.log = new EntryLog(
+			writerId,
+			{
+				version: VERSION_FORMAT_VERSION,
+				readable: [VERSION_FORMAT_VERSION],
+				entryChars: VERSION_ENTRY_CHARS,
+				bucketPattern: /^[A-Za-z0-9_-]*$/,
+				name: 'object version',
+			},
+			{
+				absorb: (entry) => {
+					const [print, token] = split(entry);
+					if (!TOKEN.test(token)) return false;
+					const known = this.accepted.get(print);
+					if (known !== undefined && known >= token) return false;
+					this.accepted.set(print, token);
+					return true;
+				},
+				dropped: (entry) => {
+					const [print, token] = split(entry);
+					// An object's older entries leave first; only its newest one takes the object along.
+					if (this.accepted.get(print) === token) this.accepted.delete(print);
+				},
+			},
+		);
+	}
+
+	/** Objects with a version on record. */
+	get objects(): number {
+		return this.accepted.size;
+	}
+
+	/** Versions on record, superseded ones included: what the stored state holds. */
+	get entries(): number {
+		return this.log.size;
+	}
+
+	/** The stored entry naming this object at this version: what hold() and settle() take. */
+	static entryOf(objectId: string, token: string): string {
+		return fingerprint(objectId) + token;
+	}
+
+	order(entry: string, nowSeconds: number): VersionOrder {
+		const [print, token] = split(entry);
+		const known = this.accepted.get(print);
+		if (known !== undefined && token < known) return 'stale';
+		const newer = this.inFlight
+			.get(print)
+			?.some(([held, lapsesAt]) => lapsesAt > nowSeconds && token < held);
+		return newer ? 'behind' : 'current';
+	}
+
+	/** Marks the version as under way until settled, for at most `holdSeconds`. */
+	hold(entry: string, nowSeconds: number, holdSeconds: number) {
+		const [print, token] = split(entry);
+		const holds = this.inFlight.get(print) ?? [];
+		holds.push([token, nowSeconds + holdSeconds]);
+		this.inFlight.set(print, holds);
+	}
+
+	/** Ends a hold: the version moves the object forward when its delivery became safe. */
+	settle(entry: string, nowSeconds: number, safe: boolean) {
+		const [print, token] = split(entry);
+		const holds = this.inFlight.get(print);
+		const at = holds?.findIndex(([held]) => held === token) ?? -1;
+		if (holds && at >= 0) {
+			holds.splice(at, 1);
+			if (holds.length === 0) this.inFlight.delete(print);
+		}
+		if (!safe) return;
+		const known = this.accepted.get(print);
+		if (known !== undefined && known >= token) return;
+		this.accepted.set(print, token);
+		this.log.record(entry, nowSeconds);
+	}
+
+	/** See EntryLog.sync: merges what other processes saved, and tells whether to save again. */
+	sync(stored: unknown, nowSeconds: number): SyncResult {
+		return this.log.sync(stored, nowSeconds);
+	}
+
+	/**
+	 * Drops versions accepted longer ago than the retention, the oldest beyond the cap, and
+	 * lapsed holds. The cap is the dedupe store's: every entry is an accepted event, so this
+	 * store reaches it only after the dedupe store, which warns.
+	 */
+	prune(nowSeconds: number, limits: DedupeLimits) {
+		for (const [print, holds] of this.inFlight) {
+			const live = holds.filter(([, lapsesAt]) => lapsesAt > nowSeconds);
+			if (live.length === 0) this.inFlight.delete(print);
+			else if (live.length < holds.length) this.inFlight.set(print, live);
+		}
+		this.log.prune(nowSeconds, {
+			retentionSeconds: limits.retentionSeconds,
+			maxEntries: limits.maxIds,
+		});
+	}
+
+	/** Events that cannot be ordered run as usual; saying so once an hour is enough. */
+	unorderedWarningDue(nowSeconds: number): boolean {
+		return this.unorderedNotice.due(nowSeconds);
+	}
+
+	/** The state to put into static data (see EntryLog.persistent). */
+	persistent(): StoredVersionState {
+		return this.log.persistent();
+	}
+}
+
+function split(entry: string): [print: string, token: string] {
+	return [entry.slice(0, FINGERPRINT_CHARS), entry.slice(FINGERPRINT_CHARS)];
+}
+
+const ledgers = new Map<string, VersionLedger>();
+
+/** One version ledger per trigger node per process, shared by every request the process serves. */
+export function sharedVersionLedger(key: string, writerId: string): VersionLedger {
+	return sharedPerNode(ledgers, key, () => new VersionLedger(writerId));
+}
