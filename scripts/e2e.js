@@ -19,6 +19,7 @@
 
 const { acknowledgeScenarios } = require('../test/e2e/acknowledgeScenarios');
 const { E2eContext } = require('../test/e2e/context');
+const { orderingScenarios } = require('../test/e2e/orderingScenarios');
 const { QueueContext } = require('../test/e2e/queueContext');
 const { queueScenarios } = require('../test/e2e/queueScenarios');
 const { scenarios: singleProcessScenarios } = require('../test/e2e/scenarios');
@@ -28,7 +29,7 @@ const { runSuite } = require('./lib/suite');
 const SUITES = {
 	single: {
 		Context: E2eContext,
-		scenarios: [...singleProcessScenarios, ...acknowledgeScenarios],
+		scenarios: [...singleProcessScenarios, ...acknowledgeScenarios, ...orderingScenarios],
 		majors: '1,2',
 	},
 	// Queue mode with separate webhook processes is what teams run on n8n 2.x.

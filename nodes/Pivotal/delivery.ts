@@ -100,9 +100,9 @@ const REJECTED: DeliveryOutcome['body'] = {
 	message: 'Webhook signature verification failed',
 };
 
-const NEWER_IN_PROGRESS: DeliveryOutcome['body'] = {
+const OBJECT_IN_PROGRESS: DeliveryOutcome['body'] = {
 	status: 'in-progress',
-	message: 'A newer event about the same object is being processed; retry later',
+	message: 'Another event about the same object is being processed; retry later',
 };
 
 function isObject(value: unknown): value is IDataObject {
@@ -171,16 +171,18 @@ export function saveStores(stores: Stores) {
 }
 
 interface Ordering {
-	/** What a stale event, or one older than a version under way, gets. */
+	/** What a stale event, or one about an object another event is under way for, gets. */
 	answer?: Pick<DeliveryOutcome, 'httpStatus' | 'body'>;
 	/** Marks the event's version as under way; returns the entry to settle. */
 	hold?: () => string;
 }
 
 /**
- * Skip Out-of-Order Events: an event older than its object's accepted version is stale; one
- * older than a version still under way waits for it (409), so nothing is skipped for a run that
- * might yet fail. Events that cannot be ordered run as usual.
+ * Skip Out-of-Order Events: an event older than its object's accepted version is stale. While
+ * another event about the object is under way, it waits (409): it is then judged against that
+ * event's version, so nothing is skipped for a run that might yet fail, and with Acknowledge
+ * "When the Workflow Succeeds" runs about one object never overlap. Events that cannot be
+ * ordered run as usual.
  */
 function orderAgainstVersions(
 	request: DeliveryRequest,
@@ -212,12 +214,12 @@ function orderAgainstVersions(
 		});
 		return { answer: { httpStatus: 200, body: { status: 'stale' } } };
 	}
-	if (order === 'behind') {
+	if (order === 'busy') {
 		log.push({
 			level: 'debug',
-			message: `event ${eventId} is older than one about object ${found.objectId} still being processed: asking the sender to retry`,
+			message: `another event about object ${found.objectId} is still being processed: asking the sender to retry event ${eventId}`,
 		});
-		return { answer: { httpStatus: 409, body: NEWER_IN_PROGRESS } };
+		return { answer: { httpStatus: 409, body: OBJECT_IN_PROGRESS } };
 	}
 	return {
 		hold: () => {

@@ -18,9 +18,10 @@ export type StoredVersionState = StoredEntryLog;
 
 /**
  * Where an event stands against what this process knows of its object: older than a version
- * already accepted, older than one whose delivery is under way, or current (newest or equal).
+ * already accepted, about an object another event's delivery is under way for, or current
+ * (as new as any accepted, or newer).
  */
-export type VersionOrder = 'stale' | 'behind' | 'current';
+export type VersionOrder = 'stale' | 'busy' | 'current';
 
 /**
  * The greatest version accepted per object, for one trigger node, in one process; mirrored
@@ -31,10 +32,11 @@ export type VersionOrder = 'stale' | 'behind' | 'current';
 export class VersionLedger {
 	private readonly accepted = new Map<string, string>();
 	/**
-	 * Versions whose delivery is under way, per object: [token, when the hold lapses]. In
-	 * memory only, as dedupe claims are, so a crash never leaves an object blocked.
+	 * The version whose delivery is under way, per object: [token, when the hold lapses]. One
+	 * at a time, so runs about an object never overlap while it is held. In memory only, as
+	 * dedupe claims are, so a crash never leaves an object blocked.
 	 */
-	private readonly inFlight = new Map<string, Array<[string, number]>>();
+	private readonly inFlight = new Map<string, [token: string, lapsesAt: number]>();
 	private readonly log: EntryLog;
 	private readonly unorderedNotice = new HourlyNotice();
 
@@ -85,29 +87,20 @@ export class VersionLedger {
 		const [print, token] = split(entry);
 		const known = this.accepted.get(print);
 		if (known !== undefined && token < known) return 'stale';
-		const newer = this.inFlight
-			.get(print)
-			?.some(([held, lapsesAt]) => lapsesAt > nowSeconds && token < held);
-		return newer ? 'behind' : 'current';
+		const held = this.inFlight.get(print);
+		return held !== undefined && held[1] > nowSeconds ? 'busy' : 'current';
 	}
 
-	/** Marks the version as under way until settled, for at most `holdSeconds`. */
+	/** Marks the object as under way at this version until settled, for at most `holdSeconds`. */
 	hold(entry: string, nowSeconds: number, holdSeconds: number) {
 		const [print, token] = split(entry);
-		const holds = this.inFlight.get(print) ?? [];
-		holds.push([token, nowSeconds + holdSeconds]);
-		this.inFlight.set(print, holds);
+		this.inFlight.set(print, [token, nowSeconds + holdSeconds]);
 	}
 
 	/** Ends a hold: the version moves the object forward when its delivery became safe. */
 	settle(entry: string, nowSeconds: number, safe: boolean) {
 		const [print, token] = split(entry);
-		const holds = this.inFlight.get(print);
-		const at = holds?.findIndex(([held]) => held === token) ?? -1;
-		if (holds && at >= 0) {
-			holds.splice(at, 1);
-			if (holds.length === 0) this.inFlight.delete(print);
-		}
+		if (this.inFlight.get(print)?.[0] === token) this.inFlight.delete(print);
 		if (!safe) return;
 		const known = this.accepted.get(print);
 		if (known !== undefined && known >= token) return;
@@ -126,10 +119,8 @@ export class VersionLedger {
 	 * store reaches it only after the dedupe store, which warns.
 	 */
 	prune(nowSeconds: number, limits: DedupeLimits) {
-		for (const [print, holds] of this.inFlight) {
-			const live = holds.filter(([, lapsesAt]) => lapsesAt > nowSeconds);
-			if (live.length === 0) this.inFlight.delete(print);
-			else if (live.length < holds.length) this.inFlight.set(print, live);
+		for (const [print, [, lapsesAt]] of this.inFlight) {
+			if (lapsesAt <= nowSeconds) this.inFlight.delete(print);
 		}
 		this.log.prune(nowSeconds, {
 			retentionSeconds: limits.retentionSeconds,

@@ -317,4 +317,10 @@ const acknowledgeScenarios = [
 	},
 ];
 
-module.exports = { acknowledgeScenarios, onSuccessWorkflow, SLOW_RUN_MS };
+module.exports = {
+	acknowledgeScenarios,
+	executionsPerEvent,
+	onSuccessWorkflow,
+	sendUntilAnswered,
+	SLOW_RUN_MS,
+};
