@@ -334,6 +334,36 @@ const unreadableStoreScenario = {
 	},
 };
 
+/** Skip Out-of-Order Events: the version a worker's run recorded reaches the other process. */
+const orderingScenario = {
+	name: 'Skip Out-of-Order Events: a newer event on one webhook process, an older one 5 s later on the other: stale, one execution',
+	async run(ctx) {
+		const flow = await ctx.addWorkflow('Pivotal e2e: queue, ordered', '*', { skipStale: true });
+		const objectAt = (minute) =>
+			sampleEvent({
+				object: {
+					id: 'cus_queue',
+					updated_at: new Date(Date.UTC(2026, 11, 1, 10, minute)).toISOString(),
+				},
+			});
+		const { result, executions } = await ctx.observe(
+			flow,
+			async () => {
+				const newer = await deliver(ctx, objectAt(5), 0, newMessageId(), flow);
+				await sleep(5000);
+				return [newer, await deliver(ctx, objectAt(1), 1, newMessageId(), flow)];
+			},
+			{ atLeast: 1 },
+		);
+		assert.deepEqual(
+			result.map((answer) => answer.json?.status),
+			['accepted', 'stale'],
+			'newer on one process, older on the other',
+		);
+		assert.equal(executions.length, 1, 'executions');
+	},
+};
+
 /**
  * With Acknowledge "When the Workflow Succeeds", the worker runs the workflow and the webhook
  * process that took the delivery answers from its result. Every attempt of a message reaches
@@ -397,6 +427,7 @@ module.exports = {
 		restartScenario,
 		storeFailureScenario,
 		unreadableStoreScenario,
+		orderingScenario,
 		onSuccessScenario({ routed: false }),
 		onSuccessScenario({ routed: true }),
 	],
