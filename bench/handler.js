@@ -15,6 +15,8 @@ const {
 	builtModules,
 	defaultSettings,
 	filledLedger,
+	filledVersionLedger,
+	orderedSettings,
 	pivotalHandler,
 	signedDeliveries,
 } = require('./lib/deliveries');
@@ -60,7 +62,8 @@ function pivotalSide(name, deliveries, perRound, handle) {
 
 function runB1({ command, versions, log }) {
 	const loadBefore = machineLoad();
-	const { delivery, dedupeStore } = builtModules();
+	const modules = builtModules();
+	const { delivery, dedupeStore } = modules;
 	const secret = newSecret();
 	const nowSeconds = Math.floor(Date.now() / 1000);
 	const sizes = [
@@ -69,9 +72,16 @@ function runB1({ command, versions, log }) {
 	];
 	// The dedupe store's cost depends on how many hours it spans: a fresh store has one, any
 	// endpoint that has received an event an hour for a week has 168 (see B2).
+	const week = (name) => filledLedger(dedupeStore.DedupeLedger, 1_000, nowSeconds, name);
 	const stores = {
-		week: () => filledLedger(dedupeStore.DedupeLedger, 1_000, nowSeconds, 'bench-b1-week'),
-		fresh: () => new dedupeStore.DedupeLedger('bench-b1-fresh'),
+		week: () => ({ ledger: week('bench-b1-week') }),
+		fresh: () => ({ ledger: new dedupeStore.DedupeLedger('bench-b1-fresh') }),
+		// Skip Out-of-Order Events on: a week of ids and the 1,000 objects they were about.
+		ordered: () => ({
+			ledger: week('bench-b1-ordered'),
+			versionLedger: filledVersionLedger(modules, 1_000, nowSeconds, 'bench-b1-ordered'),
+			settings: orderedSettings(DEFAULT_CAP),
+		}),
 	};
 	const rows = [];
 	for (const size of sizes) {
@@ -80,16 +90,16 @@ function runB1({ command, versions, log }) {
 			size.bytes,
 			secret,
 		);
-		const sides = Object.entries(stores).map(([name, ledger]) =>
+		const sides = Object.entries(stores).map(([name, store]) =>
 			pivotalSide(
 				name,
 				deliveries,
 				size.perRound,
 				pivotalHandler({
 					receiveDelivery: delivery.receiveDelivery,
-					ledger: ledger(),
 					secret,
 					settings: defaultSettings(DEFAULT_CAP),
+					...store(),
 				}),
 			),
 		);
@@ -99,9 +109,17 @@ function runB1({ command, versions, log }) {
 		});
 		const ratio = result.week.nsPerOp / result.svix.nsPerOp;
 		const freshRatio = result.fresh.nsPerOp / result.svix.nsPerOp;
-		rows.push({ ...size, result, ratio, freshRatio, body: deliveries[0].body.length });
+		const orderedRatio = result.ordered.nsPerOp / result.svix.nsPerOp;
+		rows.push({
+			...size,
+			result,
+			ratio,
+			freshRatio,
+			orderedRatio,
+			body: deliveries[0].body.length,
+		});
 		log(
-			`B1 ${size.label}: ${formatFixed(ratio)}x of svix (fresh store ${formatFixed(freshRatio)}x)`,
+			`B1 ${size.label}: ${formatFixed(ratio)}x of svix (fresh store ${formatFixed(freshRatio)}x, Skip Out-of-Order Events ${formatFixed(orderedRatio)}x)`,
 		);
 	}
 	const chart = writeChart(
@@ -109,10 +127,15 @@ function runB1({ command, versions, log }) {
 		barChart({
 			title: 'B1: cost per delivery (lower is better)',
 			unit: 'µs per delivery',
-			series: ['Pivotal Trigger, a week of ids', 'Pivotal Trigger, fresh store', 'svix verify()'],
+			series: [
+				'Pivotal Trigger, a week of ids',
+				'Pivotal Trigger, fresh store',
+				'Pivotal Trigger, Skip Out-of-Order Events',
+				'svix verify()',
+			],
 			groups: rows.map((row) => ({
 				label: `${row.label} body`,
-				values: ['week', 'fresh', 'svix'].map((side) => row.result[side].nsPerOp / 1000),
+				values: ['week', 'fresh', 'ordered', 'svix'].map((side) => row.result[side].nsPerOp / 1000),
 			})),
 		}),
 		'B1 bar chart: microseconds per delivery, Pivotal Trigger against svix verify()',
@@ -129,17 +152,21 @@ function runB1({ command, versions, log }) {
 		'endpoint that gets an event an hour) or fresh (empty). The reference verifies the same',
 		`deliveries. Median of ${ROUNDS} interleaved rounds after ${WARMUP_ROUNDS} warm-up rounds; the ratio is`,
 		'Pivotal time ÷ svix time, so below 1 is faster than the reference. The target is judged on',
-		"the week-old store; the gap between the two Pivotal columns is the dedupe store's work per",
-		'delivery, which grows with the hour buckets it spans (B2).',
+		"the week-old store; the gap between the first two Pivotal columns is the dedupe store's work",
+		'per delivery, which grows with the hour buckets it spans (B2). The third has *Skip',
+		'Out-of-Order Events* on: the week of ids plus the 1,000 objects they were about, each',
+		'delivery about an object of its own with an ISO 8601 `updated_at`.',
 		'',
 		table(
 			[
 				'body',
 				'Pivotal, a week of ids',
 				'Pivotal, fresh store',
+				'Pivotal, Skip Out-of-Order Events',
 				'svix `verify()`',
 				'ratio',
 				'ratio, fresh',
+				'ratio, Skip Out-of-Order Events',
 				'target',
 				'result',
 			],
@@ -147,9 +174,11 @@ function runB1({ command, versions, log }) {
 				`${formatInt(row.body)} B`,
 				cell(row.result.week),
 				cell(row.result.fresh),
+				cell(row.result.ordered),
 				cell(row.result.svix),
 				`${formatFixed(row.ratio)}x`,
 				`${formatFixed(row.freshRatio)}x`,
+				`${formatFixed(row.orderedRatio)}x`,
 				`<= ${formatFixed(row.target, 1)}x`,
 				verdict(row.ratio <= row.target),
 			]),
@@ -160,8 +189,10 @@ function runB1({ command, versions, log }) {
 }
 
 /** What n8n does with the store on every delivery that changes it: serialize, and load it back. */
-function n8nShare(ledger) {
-	const staticData = { global: { 'pivotalTrigger.dedupe.bench': ledger.persistent() } };
+function n8nShare(ledger, versionLedger) {
+	const global = { 'pivotalTrigger.dedupe.bench': ledger.persistent() };
+	if (versionLedger) global['pivotalTrigger.versions.bench'] = versionLedger.persistent();
+	const staticData = { global };
 	const stringify = [];
 	const parse = [];
 	let bytes = 0;
@@ -176,7 +207,8 @@ function n8nShare(ledger) {
 
 function runB2({ command, versions, log }) {
 	const loadBefore = machineLoad();
-	const { delivery, dedupeStore } = builtModules();
+	const modules = builtModules();
+	const { delivery, dedupeStore } = modules;
 	const secret = newSecret();
 	const perRound = 500;
 	const rounds = 12;
@@ -198,6 +230,16 @@ function runB2({ command, versions, log }) {
 		hours: 2160,
 		maxIds: 100_000 + headroom,
 	});
+	// Skip Out-of-Order Events on, every stored id's event about an object of its own.
+	for (const ids of [100_000, 1_000_000]) {
+		levels.push({
+			label: `${formatInt(ids)}, Skip Out-of-Order Events with ${formatInt(ids)} objects`,
+			ids,
+			objects: ids,
+			hours: RETENTION_HOURS,
+			maxIds: ids + headroom,
+		});
+	}
 	for (const level of levels) {
 		const { ms, result } = timeOnce(() =>
 			filledLedger(
@@ -209,6 +251,15 @@ function runB2({ command, versions, log }) {
 			),
 		);
 		level.ledger = result;
+		if (level.objects) {
+			level.versionLedger = filledVersionLedger(
+				modules,
+				level.objects,
+				nowSeconds,
+				`bench-b2-${level.label}`,
+				level.hours,
+			);
+		}
 		log(`B2 filled ${level.label} ids in ${Math.round(ms)} ms`);
 	}
 	// At the cap every new id evicts the oldest one: the steady state of a busy endpoint.
@@ -233,8 +284,9 @@ function runB2({ command, versions, log }) {
 			pivotalHandler({
 				receiveDelivery: delivery.receiveDelivery,
 				ledger: level.ledger,
+				versionLedger: level.versionLedger,
 				secret,
-				settings: defaultSettings(level.maxIds, level.hours),
+				settings: (level.objects ? orderedSettings : defaultSettings)(level.maxIds, level.hours),
 			}),
 		),
 	);
@@ -244,7 +296,7 @@ function runB2({ command, versions, log }) {
 	});
 	const base = result[formatInt(1_000)].nsPerOp;
 	const rows = all.map((level) => {
-		const share = n8nShare(level.ledger);
+		const share = n8nShare(level.ledger, level.versionLedger);
 		const ns = result[level.label].nsPerOp;
 		return { ...level, ns, share, vsBase: ns / base, vsSvix: ns / result.svix.nsPerOp };
 	});
@@ -288,6 +340,9 @@ function runB2({ command, versions, log }) {
 		'spread over the 168 hour buckets of the default 7-day retention (one row: 90 days, 2,160',
 		`buckets); cap = ids + ${formatInt(headroom)} (no eviction) except in the "at the cap" rows, where`,
 		"every delivery evicts the oldest id. Each ledger gains the run's new ids in the current hour.",
+		'The *Skip Out-of-Order Events* rows also hold one version per stored id, each about an',
+		'object of its own, and every delivery is about a new object (the static data column then',
+		'counts both stores).',
 		`All ledgers and the svix reference run interleaved in one loop: median of ${rounds} rounds of`,
 		`${perRound} deliveries.`,
 		'',

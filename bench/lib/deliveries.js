@@ -13,6 +13,8 @@ function builtModules() {
 	return {
 		delivery: require(path.join(DIST, 'delivery.js')),
 		dedupeStore: require(path.join(DIST, 'dedupeStore.js')),
+		objectVersion: require(path.join(DIST, 'objectVersion.js')),
+		versionStore: require(path.join(DIST, 'versionStore.js')),
 	};
 }
 
@@ -32,9 +34,24 @@ function defaultSettings(maxIds, retentionHours = RETENTION_HOURS) {
 	};
 }
 
+/** With Skip Out-of-Order Events on, at the node's default fields. */
+function orderedSettings(maxIds, retentionHours = RETENTION_HOURS) {
+	return {
+		...defaultSettings(maxIds, retentionHours),
+		ordering: { objectIdField: 'data.object.id', objectVersionField: 'data.object.updated_at' },
+	};
+}
+
+/** Object ids and versions of one length, so every body stays `bytes` long. */
+const orderedObject = (i) => ({
+	id: `obj_${String(i).padStart(12, '0')}`,
+	updated_at: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
+});
+
 /** A Pivotal-shaped event whose JSON is `bytes` long, padded in data.object. */
 function eventOfSize(bytes) {
 	const event = sampleEvent();
+	Object.assign(event.data.object, orderedObject(0));
 	event.data.object.description = '';
 	const padding = bytes - Buffer.byteLength(JSON.stringify(event));
 	event.data.object.description = 'x'.repeat(Math.max(0, padding));
@@ -49,7 +66,9 @@ function signedDeliveries(count, bytes, secret) {
 	for (let i = 0; i < count; i++) {
 		// Same length as sampleEvent()'s ids (28 characters), so every body is `bytes` long.
 		const id = `evt_${batch}${String(i).padStart(12, '0')}`;
-		out[i] = signDelivery({ ...template, id }, { secret });
+		// Each about an object of its own, at a version: what Skip Out-of-Order Events reads.
+		const data = { object: { ...template.data.object, ...orderedObject(i) } };
+		out[i] = signDelivery({ ...template, id, data }, { secret });
 	}
 	return out;
 }
@@ -70,22 +89,51 @@ function filledLedger(DedupeLedger, ids, nowSeconds, writerId = 'bench', hours =
 }
 
 /**
+ * A version ledger holding `objects` objects, one version each, accepted evenly over the
+ * retention window's hours (the objects of filledLedger's events).
+ */
+function filledVersionLedger(
+	modules,
+	objects,
+	nowSeconds,
+	writerId = 'bench',
+	hours = RETENTION_HOURS,
+) {
+	const { VersionLedger } = modules.versionStore;
+	const token = modules.objectVersion.versionToken(Date.UTC(2025, 0, 1));
+	const ledger = new VersionLedger(writerId);
+	const firstHour = nowSeconds - (hours - 1) * HOUR;
+	for (let i = 0; i < objects; i++) {
+		const hour = Math.floor((i * hours) / Math.max(objects, 1));
+		ledger.settle(
+			VersionLedger.entryOf(`prefill_${writerId}_${i}`, token),
+			firstHour + hour * HOUR,
+			true,
+		);
+	}
+	return ledger;
+}
+
+/**
  * What the node does with a delivery once n8n has read it: receiveDelivery with the process's
  * ledger and the request's copy of static data, then, as the run starts, the claimed id recorded
  * and the store handed to static data. n8n hands every request the state the last save wrote,
  * which here is the ledger's own object.
  */
-function pivotalHandler({ receiveDelivery, ledger, secret, settings }) {
-	let saved = ledger.persistent();
-	const dedupe = {
-		ledger,
-		stored: saved,
-		save: (state) => {
-			saved = state;
-		},
+function pivotalHandler({ receiveDelivery, ledger, versionLedger, secret, settings }) {
+	const access = (storeLedger) => {
+		const store = {
+			ledger: storeLedger,
+			stored: storeLedger.persistent(),
+			save: (state) => {
+				store.stored = state;
+			},
+		};
+		return store;
 	};
+	const dedupe = access(ledger);
+	const versions = versionLedger && access(versionLedger);
 	return (delivery) => {
-		dedupe.stored = saved;
 		const outcome = receiveDelivery({
 			rawBody: delivery.body,
 			headers: delivery.headers,
@@ -95,12 +143,19 @@ function pivotalHandler({ receiveDelivery, ledger, secret, settings }) {
 			settings,
 			nowMs: Date.now(),
 			dedupe,
+			versions,
 		});
 		if (outcome.body.status !== 'accepted') {
 			throw new Error(`benchmark delivery was ${outcome.body.status}: ${JSON.stringify(outcome)}`);
 		}
-		ledger.settle(outcome.claimedId, Math.floor(Date.now() / 1000), true);
+		const now = Math.floor(Date.now() / 1000);
+		ledger.settle(outcome.claimedId, now, true);
 		dedupe.save(ledger.persistent());
+		if (versions) {
+			if (outcome.heldVersion === undefined) throw new Error('benchmark delivery was not ordered');
+			versionLedger.settle(outcome.heldVersion, now, true);
+			versions.save(versionLedger.persistent());
+		}
 		return outcome.item;
 	};
 }
@@ -112,6 +167,8 @@ module.exports = {
 	defaultSettings,
 	eventOfSize,
 	filledLedger,
+	filledVersionLedger,
+	orderedSettings,
 	pivotalHandler,
 	signedDeliveries,
 };
