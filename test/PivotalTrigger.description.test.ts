@@ -3,6 +3,7 @@ import {
 	type ICredentialTestFunctions,
 	type ICredentialsDecrypted,
 	type IHookFunctions,
+	type INodeProperties,
 } from 'n8n-workflow';
 
 import { PivotalWebhookApi } from '../credentials/PivotalWebhookApi.credentials';
@@ -11,6 +12,12 @@ import codex from '../nodes/Pivotal/PivotalTrigger.node.json';
 import { newSecret } from './helpers/signing';
 
 const trigger = new PivotalTrigger();
+
+/** The fields under Options. */
+function options(): INodeProperties[] {
+	const collection = trigger.description.properties.find((p) => p.name === 'options');
+	return (collection?.options ?? []) as INodeProperties[];
+}
 
 function credentialTest(data: Record<string, unknown>) {
 	const credential = {
@@ -60,11 +67,60 @@ describe('Pivotal Trigger description', () => {
 		]);
 	});
 
+	it('keeps the parameter names other tooling relies on', () => {
+		const { properties } = trigger.description;
+		const pick = ({ displayName, name, type, default: value }: INodeProperties) => ({
+			displayName,
+			name,
+			type,
+			default: value,
+		});
+		expect(pick(properties.find((p) => p.name === 'acknowledge') as INodeProperties)).toEqual({
+			displayName: 'Acknowledge',
+			name: 'acknowledge',
+			type: 'options',
+			default: 'onReceipt',
+		});
+		expect(
+			options()
+				.filter((o) => /^(skipStale|object)/.test(o.name))
+				.map(pick),
+		).toEqual([
+			{
+				displayName: 'Object ID Field',
+				name: 'objectIdField',
+				type: 'string',
+				default: 'data.object.id',
+			},
+			{
+				displayName: 'Object Version Field',
+				name: 'objectVersionField',
+				type: 'string',
+				default: 'data.object.updated_at',
+			},
+			{
+				displayName: 'Skip Out-of-Order Events',
+				name: 'skipStale',
+				type: 'boolean',
+				default: false,
+			},
+		]);
+	});
+
 	it('shows example values as "e.g. …" placeholders (n8n UX guidelines)', () => {
-		const fields = [...trigger.description.properties, ...new PivotalWebhookApi().properties];
+		const fields = [
+			...trigger.description.properties,
+			...options(),
+			...new PivotalWebhookApi().properties,
+		];
 		// A collection's placeholder is its "Add option" button, not an example value.
 		const examples = fields.filter((field) => field.placeholder && field.type !== 'collection');
-		expect(examples.map((field) => field.name).sort()).toEqual(['events', 'signingSecret']);
+		expect(examples.map((field) => field.name).sort()).toEqual([
+			'events',
+			'objectIdField',
+			'objectVersionField',
+			'signingSecret',
+		]);
 		for (const field of examples) expect(field.placeholder).toMatch(/^e\.g\. \S/);
 	});
 
