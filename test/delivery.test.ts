@@ -254,10 +254,14 @@ describe('Skip Out-of-Order Events', () => {
 		ordering: { objectIdField: 'data.object.id', objectVersionField: 'data.object.updated_at' },
 	};
 
-	/** One node's two stores, each over a one-row "database". */
-	function stores() {
+	/** One node's two stores, each over a one-row "database", and requests signed for it. */
+	function orderedNode() {
 		const versions = store(undefined, new VersionLedger('test'));
-		return { dedupe: dedupeStore().access, versions: versions.access, saved: versions.saved };
+		const stores = { dedupe: dedupeStore().access, versions: versions.access };
+		const secret = newSecret();
+		const req = (event: object, extra: Partial<DeliveryRequest> = {}) =>
+			request({ secret, event, ...stores, settings: ORDERED, ...extra });
+		return { ...stores, saved: versions.saved, req, send: (event: object) => deliver(req(event)) };
 	}
 
 	function about(updatedAt: unknown, id?: string) {
@@ -265,10 +269,7 @@ describe('Skip Out-of-Order Events', () => {
 	}
 
 	it('answers stale, with no run, for an event older than one already accepted', () => {
-		const { dedupe, versions, saved } = stores();
-		const secret = newSecret();
-		const send = (event: object) =>
-			deliver(request({ secret, event, dedupe, versions, settings: ORDERED }));
+		const { send, saved } = orderedNode();
 		expect(send(about('2026-12-01T10:05:00Z')).body.status).toBe('accepted');
 		const older = send(about('2026-12-01T10:01:00Z'));
 		expect(older).toMatchObject({ httpStatus: 200, body: { status: 'stale' } });
@@ -278,10 +279,7 @@ describe('Skip Out-of-Order Events', () => {
 	});
 
 	it('runs both when the older event comes first, and an equal version too', () => {
-		const { dedupe, versions } = stores();
-		const secret = newSecret();
-		const send = (event: object) =>
-			deliver(request({ secret, event, dedupe, versions, settings: ORDERED }));
+		const { send } = orderedNode();
 		expect(send(about(1)).body.status).toBe('accepted');
 		expect(send(about(2)).body.status).toBe('accepted');
 		const tie = about(2);
@@ -291,18 +289,15 @@ describe('Skip Out-of-Order Events', () => {
 	});
 
 	it('asks any other event about the object to wait while one is under way, then judges it', () => {
-		const { dedupe, versions } = stores();
-		const secret = newSecret();
-		const newer = receiveDelivery(
-			request({ secret, event: about(9), dedupe, versions, settings: ORDERED }),
-		);
+		const { dedupe, versions, req } = orderedNode();
+		const newer = receiveDelivery(req(about(9)));
 		expect(newer.heldVersion).toBeDefined();
-		const older = request({ secret, event: about(3), dedupe, versions, settings: ORDERED });
+		const older = req(about(3));
 		expect(receiveDelivery(older)).toMatchObject({
 			httpStatus: 409,
 			body: { status: 'in-progress' },
 		});
-		const newest = request({ secret, event: about(12), dedupe, versions, settings: ORDERED });
+		const newest = req(about(12));
 		expect(receiveDelivery(newest).httpStatus).toBe(409);
 		// Nothing of the held-back events was claimed: their retries are judged afresh.
 		expect(dedupe.ledger.size).toBe(0);
@@ -312,23 +307,18 @@ describe('Skip Out-of-Order Events', () => {
 	});
 
 	it('lets an older event run when the newer one failed', () => {
-		const { dedupe, versions } = stores();
-		const secret = newSecret();
-		const newer = receiveDelivery(
-			request({ secret, event: about(9), dedupe, versions, settings: ORDERED }),
-		);
+		const { dedupe, versions, req } = orderedNode();
+		const newer = receiveDelivery(req(about(9)));
 		versions.ledger.settle(newer.heldVersion as string, Math.floor(Date.now() / 1000), false);
 		dedupe.ledger.settle(newer.claimedId as string, Math.floor(Date.now() / 1000), false);
-		const older = request({ secret, event: about(3), dedupe, versions, settings: ORDERED });
+		const older = req(about(3));
 		expect(receiveDelivery(older).body.status).toBe('accepted');
 	});
 
 	it('runs an event it cannot order, warning once an hour and not per delivery', () => {
-		const { dedupe, versions } = stores();
-		const secret = newSecret();
+		const { req } = orderedNode();
 		const nowMs = Date.now();
-		const send = (event: object, at = nowMs) =>
-			deliver(request({ secret, event, dedupe, versions, settings: ORDERED, nowMs: at }));
+		const send = (event: object, at = nowMs) => deliver(req(event, { nowMs: at }));
 		const first = send(about(undefined));
 		expect(first.body.status).toBe('accepted');
 		expect(first.log).toContainEqual({
@@ -343,9 +333,9 @@ describe('Skip Out-of-Order Events', () => {
 	});
 
 	it('runs every event when the option is off', () => {
-		const { dedupe } = stores();
-		const secret = newSecret();
-		const send = (event: object) => deliver(request({ secret, event, dedupe }));
+		const { req } = orderedNode();
+		const send = (event: object) =>
+			deliver(req(event, { versions: undefined, settings: SETTINGS }));
 		expect(send(about(5)).body.status).toBe('accepted');
 		expect(send(about(4)).body.status).toBe('accepted');
 	});

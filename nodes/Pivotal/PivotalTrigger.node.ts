@@ -33,7 +33,7 @@ import {
 	saveStores,
 	syncStores,
 	type DedupeAccess,
-	type VersionAccess,
+	type Stores,
 	type DeliveryRequest,
 	type DeliverySettings,
 	type LogLine,
@@ -115,12 +115,14 @@ function storeIn<L extends DedupeLedger | VersionLedger>(
 }
 
 /** This process's stores for one trigger node; `versions` only with Skip Out-of-Order Events. */
+type NodeStores = Stores & { dedupe: DedupeAccess };
+
 function storesIn(
 	staticData: IDataObject,
 	workflowId: string | undefined,
 	nodeId: string,
 	skipStale: boolean,
-): { dedupe: DedupeAccess; versions?: VersionAccess } {
+): NodeStores {
 	const at = `${workflowId}:${nodeId}`;
 	return {
 		dedupe: storeIn(staticData, storeKey('dedupe', nodeId), sharedLedger(at, PROCESS_WRITER_ID)),
@@ -157,7 +159,7 @@ function settleOnAnswer(input: {
 	n8nStatus: number;
 	claimedId: string | undefined;
 	heldVersion: string | undefined;
-	stores: { dedupe: DedupeAccess; versions?: VersionAccess } | undefined;
+	stores: NodeStores | undefined;
 	routed: boolean;
 	log: (lines: LogLine[]) => void;
 	save?: () => Promise<void>;

@@ -28,6 +28,21 @@ async function orderedWorkflow(ctx, label) {
 	return await ctx.addWorkflow(`Pivotal e2e: ordered (${label})`, '*', { skipStale: true });
 }
 
+/** Sends `events` to `workflow` one after the other; what ctx.observe saw. */
+async function sendInTurn(ctx, workflow, events, atLeast) {
+	return await ctx.observe(
+		workflow,
+		async () => {
+			const answers = [];
+			for (const event of events) {
+				answers.push(await ctx.send(event, { url: workflow.urls.production }));
+			}
+			return answers;
+		},
+		{ atLeast },
+	);
+}
+
 /** The versions (updated_at) the executions ran with, oldest execution first. */
 function versionsRun(executions) {
 	return [...executions]
@@ -41,16 +56,8 @@ const orderingScenarios = [
 		name: 'Skip Out-of-Order Events: newer then older is one execution and "stale"; older then newer is two',
 		async run(ctx) {
 			const flow = await orderedWorkflow(ctx, 'pairs');
-			const url = flow.urls.production;
 			const object = newObjectId();
-			const newerFirst = await ctx.observe(
-				flow,
-				async () => [
-					await ctx.send(about(object, 5), { url }),
-					await ctx.send(about(object, 1), { url }),
-				],
-				{ atLeast: 1 },
-			);
+			const newerFirst = await sendInTurn(ctx, flow, [about(object, 5), about(object, 1)], 1);
 			assert.deepEqual(
 				newerFirst.result.map((response) => response.json?.status),
 				['accepted', 'stale'],
@@ -59,14 +66,7 @@ const orderingScenarios = [
 			assert.deepEqual(versionsRun(newerFirst.executions), ['2026-12-01T10:05:00.000Z']);
 
 			const other = newObjectId();
-			const olderFirst = await ctx.observe(
-				flow,
-				async () => [
-					await ctx.send(about(other, 1), { url }),
-					await ctx.send(about(other, 5), { url }),
-				],
-				{ atLeast: 2 },
-			);
+			const olderFirst = await sendInTurn(ctx, flow, [about(other, 1), about(other, 5)], 2);
 			assert.deepEqual(countBy(olderFirst.result), { '200 accepted': 2 }, 'older, then newer');
 			assert.deepEqual(versionsRun(olderFirst.executions), [
 				'2026-12-01T10:01:00.000Z',
@@ -138,11 +138,7 @@ const orderingScenarios = [
 			assert.deepEqual(afterRestart.result.json, { status: 'stale' }, afterRestart.result.text);
 			assert.equal(afterRestart.executions.length, 0);
 
-			const off = await ctx.observe(
-				ctx.main,
-				async () => [await ctx.send(about(object, 30)), await ctx.send(about(object, 29))],
-				{ atLeast: 2 },
-			);
+			const off = await sendInTurn(ctx, ctx.main, [about(object, 30), about(object, 29)], 2);
 			assert.deepEqual(countBy(off.result), { '200 accepted': 2 }, 'option off');
 			assert.equal(off.executions.length, 2);
 		},
