@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
 	NodeConnectionTypes,
 	NodeOperationError,
+	sleep,
 	type ICredentialTestFunctions,
 	type ICredentialsDecrypted,
 	type IDataObject,
@@ -26,7 +27,8 @@ import {
 } from './acknowledge';
 import { answerInPlaceOfN8n, type Answer, type AnswerableResponse } from './answerInPlaceOfN8n';
 import { sharedLedger, type DedupeLedger } from './dedupeStore';
-import type { StoredEntryLog } from './entryLog';
+import { sharedPerNode, type StoredEntryLog } from './entryLog';
+import { GroupCommit } from './groupCommit';
 import {
 	MISCONFIGURED,
 	receiveDelivery,
@@ -137,6 +139,14 @@ function storesIn(
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/**
+ * How long a run may wait to carry the ids of the runs after it in one save: the most an id
+ * stays unsaved (lost by a crash in that time, so its event runs again), and the most a
+ * "When the Workflow Succeeds" answer waits for it.
+ */
+const GROUP_COMMIT_MS = 200;
+const groupCommits = new Map<string, GroupCommit>();
 
 /** Writes the node's log lines to n8n's log, naming the node and its workflow. */
 function logTo(context: Pick<IWebhookFunctions, 'logger' | 'getNode' | 'getWorkflow'>) {
@@ -558,7 +568,12 @@ export class PivotalTrigger implements INodeType {
 				if (version !== undefined) stores.versions?.ledger.settle(version, now, true);
 			}
 		}
-		saveStores(stores);
+		const commit = sharedPerNode(
+			groupCommits,
+			`${this.getWorkflow().id}:${node.id}`,
+			() => new GroupCommit(GROUP_COMMIT_MS, Date.now, sleep),
+		);
+		if (await commit.join()) saveStores(stores);
 		return [items];
 	}
 }
