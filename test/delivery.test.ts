@@ -1,4 +1,5 @@
 import { DedupeLedger, type StoredDedupeState } from '../nodes/Pivotal/dedupeStore';
+import { SAVE_GRACE_SECONDS } from '../nodes/Pivotal/entryLog';
 import {
 	receiveDelivery,
 	type DeliveryRequest,
@@ -96,9 +97,15 @@ describe('receiveDelivery', () => {
 		deliver(request({ secret, event: second, dedupe: access }));
 		// The database kept the first snapshot: n8n's save of the second landed before it.
 		const lagging = { ledger: access.ledger, save: access.save, stored: saved[0] };
+		// Once the save could have landed (the grace), not while it may be on its way.
 		expect(deliver(request({ secret, event: first, dedupe: lagging })).body.status).toBe(
 			'duplicate',
 		);
+		expect(saved).toHaveLength(2);
+		const later = Date.now() + (SAVE_GRACE_SECONDS + 1) * 1000;
+		expect(
+			deliver(request({ secret, event: first, dedupe: lagging, nowMs: later })).body.status,
+		).toBe('duplicate');
 		expect(saved).toHaveLength(3);
 		expect(new DedupeLedger('restarted').sync(saved[2], Date.now() / 1000).absorbed).toBe(2);
 		deliver(request({ secret, event: second, dedupe: access }));
@@ -159,6 +166,7 @@ describe('receiveDelivery', () => {
 				event: sampleEvent({ type: 'customer.created' }),
 				events: 'invoice.*',
 				dedupe: overwritten,
+				nowMs: Date.now() + (SAVE_GRACE_SECONDS + 1) * 1000,
 			}),
 		);
 		expect(ignored.body.status).toBe('ignored');

@@ -1,5 +1,11 @@
 /** Entries are grouped by the hour they arrived in, so ageing out drops whole groups. */
 export const BUCKET_SECONDS = 3600;
+/**
+ * How long this process's own entries may be missing from stored state before it counts as
+ * behind: its saves are grouped (groupCommit.ts) and land when a run ends, so entries younger
+ * than this are on their way, not overwritten.
+ */
+export const SAVE_GRACE_SECONDS = 5;
 
 export type WriterEntry = [revision: number, seenAt: number, address?: string];
 
@@ -103,6 +109,8 @@ export class EntryLog {
 	private readonly buckets: Array<[number, string]> = [];
 	private entries = 0;
 	private revision = 0;
+	/** [when, revision] as the revision grew, oldest first: which revisions are older than the grace. */
+	private readonly revisionTimes: Array<[number, number]> = [];
 	/** Other writers: the newest revision merged from each, and when it was seen. */
 	private readonly merged = new Map<string, WriterEntry>();
 	/**
@@ -129,7 +137,7 @@ export class EntryLog {
 	/** Adds an entry this process made; the caller has checked it is news. */
 	record(entry: string, nowSeconds: number) {
 		this.append(entry, bucketOf(nowSeconds));
-		this.revision++;
+		this.bumpRevision(nowSeconds);
 		this.refreshView(nowSeconds);
 	}
 
@@ -140,7 +148,8 @@ export class EntryLog {
 	 * of entries when there is nothing new, and reads only the new entries when there is.
 	 */
 	sync(stored: unknown, nowSeconds: number): SyncResult {
-		const { revision, format } = this;
+		const { format } = this;
+		const revision = this.revisionBefore(nowSeconds - SAVE_GRACE_SECONDS);
 		if (stored === undefined || stored === null) return { absorbed: 0, behind: revision > 0 };
 		if (!isRecord(stored) || !format.readable.includes(stored.v)) {
 			return {
@@ -170,7 +179,7 @@ export class EntryLog {
 		}
 		const { absorbed, unreadable } = this.merge(writerOf(stored.rev), stored.buckets);
 		// Entries read from a previous format are known to no writer: this one takes them over.
-		if (isPrevious && absorbed > 0) this.revision++;
+		if (isPrevious && absorbed > 0) this.bumpRevision(nowSeconds);
 		if (absorbed > 0 || news.length > 0) this.refreshView(nowSeconds);
 		const behind = isPrevious || unreadable > 0 || own < revision;
 		return unreadable === 0
@@ -180,6 +189,20 @@ export class EntryLog {
 					behind,
 					problem: `${unreadable} stored ${format.name} bucket(s) were unreadable`,
 				};
+	}
+
+	private bumpRevision(nowSeconds: number) {
+		this.revision++;
+		const last = this.revisionTimes[this.revisionTimes.length - 1];
+		if (last && last[0] >= nowSeconds) last[1] = this.revision;
+		else this.revisionTimes.push([nowSeconds, this.revision]);
+	}
+
+	/** The newest revision made at or before `atSeconds`; forgets the times it no longer needs. */
+	private revisionBefore(atSeconds: number): number {
+		const times = this.revisionTimes;
+		while (times.length > 1 && times[1][0] <= atSeconds) times.shift();
+		return times.length > 0 && times[0][0] <= atSeconds ? times[0][1] : 0;
 	}
 
 	/** Where this process is reachable; written with its next save for other processes. */
