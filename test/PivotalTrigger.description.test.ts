@@ -41,12 +41,16 @@ function hooks(credentials: Record<string, unknown>, events: unknown) {
 }
 
 describe('Pivotal Trigger description', () => {
+	it('offers version 2 to new workflows and still loads workflows saved with version 1', () => {
+		// n8n evaluates an expression for every request to a start node of version 1 (see the node).
+		expect(trigger.description).toMatchObject({ version: [1, 2], defaultVersion: 2 });
+	});
+
 	it('follows n8n naming conventions for the node, its credential and its codex', () => {
 		const { description } = trigger;
 		expect(description).toMatchObject({
 			name: 'pivotalTrigger',
 			displayName: 'Pivotal Trigger',
-			version: 1,
 			group: ['trigger'],
 			inputs: [],
 		});

@@ -60,6 +60,23 @@ describe("PivotalTrigger.webhook() in n8n-core's WebhookContext", () => {
 		expect(await answersAfterRestart(instance, [event])).toEqual(['accepted']);
 	});
 
+	it('on n8n 1.x, which answers before it writes the execution, holds the 200 until the run starts', async () => {
+		const instance = newInstance({ signingSecret: newSecret() });
+		const event = sampleEvent();
+		const served = await serve(
+			instance,
+			delivery(instance, event),
+			'webhook',
+			'now',
+			'succeeds',
+			1,
+		);
+		expect(served.answeredBeforeRun).toBe(false);
+		expect(served.response).toEqual({ statusCode: 200, body: { status: 'accepted' } });
+		expect(served.output).toEqual([{ json: event }]);
+		expect(await answersAfterRestart(instance, [event])).toEqual(['duplicate']);
+	});
+
 	it("records the id in the run's own static data, which n8n saves when the run ends", async () => {
 		const instance = newInstance({ signingSecret: newSecret() });
 		const event = sampleEvent();

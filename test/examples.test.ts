@@ -1,6 +1,8 @@
+import { PivotalTrigger } from '../nodes/Pivotal/PivotalTrigger.node';
 import { exists, folders, readText } from './helpers/repository';
 
 const names = folders('examples');
+const latestVersion = new PivotalTrigger().description.defaultVersion;
 
 type Node = {
 	name: string;
@@ -28,7 +30,7 @@ describe('examples', () => {
 		const { nodes } = load(name);
 		const triggers = nodes.filter((node) => node.type === 'n8n-nodes-pivotal.pivotalTrigger');
 		expect(triggers).toEqual([
-			expect.objectContaining({ name: 'Pivotal Trigger', typeVersion: 1 }),
+			expect.objectContaining({ name: 'Pivotal Trigger', typeVersion: latestVersion }),
 		]);
 		for (const node of nodes) {
 			if (node !== triggers[0]) expect(node.type).toMatch(/^n8n-nodes-base\./);

@@ -42,6 +42,7 @@ import {
 } from './delivery';
 import { addressOf, FORWARDED_HEADER } from './eventOwner';
 import { passOn } from './passOn';
+import { RunStarts } from './runStart';
 import { SAVE_HEADER, saveSoon, sendSaveRequest } from './saveRequest';
 import { compileEventTypeFilter } from './eventTypeFilter';
 import { parseSigningSecret } from './signingSecret';
@@ -148,6 +149,22 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 const GROUP_COMMIT_MS = 200;
 const groupCommits = new Map<string, GroupCommit>();
 
+/** The most a "When Received" 2xx waits for its run to start where n8n answers before that. */
+const RUN_START_WAIT_MS = 2000;
+const runStarts = new RunStarts(sleep);
+
+/**
+ * n8n 1.x answers "When Received" before it writes the execution; 2.x after. Told apart by the
+ * webhook context, which n8n-core builds: 2.x's has getWebhookResourceUrl, 1.x's does not.
+ */
+function runKeyOf(workflowId: string | undefined, nodeId: string, eventId: string): string {
+	return `${workflowId}:${nodeId}:${eventId}`;
+}
+
+function answersBeforeExecutionExists(context: IWebhookFunctions): boolean {
+	return !('getWebhookResourceUrl' in context);
+}
+
 /** Writes the node's log lines to n8n's log, naming the node and its workflow. */
 function logTo(context: Pick<IWebhookFunctions, 'logger' | 'getNode' | 'getWorkflow'>) {
 	return (lines: LogLine[]) => {
@@ -173,9 +190,12 @@ function settleOnAnswer(input: {
 	routed: boolean;
 	log: (lines: LogLine[]) => void;
 	save?: () => Promise<void>;
+	/** Set when n8n answers before the execution exists (see runStart.ts). */
+	runStart?: { wait: () => Promise<boolean>; forget: () => void };
 }): Answer {
-	const { acknowledge, n8nStatus, claimedId, heldVersion, stores, save } = input;
+	const { acknowledge, n8nStatus, claimedId, heldVersion, stores, save, runStart } = input;
 	const settlement = settle(acknowledge, n8nStatus);
+	if (!settlement.safe) runStart?.forget();
 	if (!settlement.safe) {
 		input.log([
 			{
@@ -188,14 +208,26 @@ function settleOnAnswer(input: {
 	const now = nowSeconds();
 	stores.dedupe.ledger.settle(claimedId, now, settlement.safe);
 	if (heldVersion !== undefined) stores.versions?.ledger.settle(heldVersion, now, settlement.safe);
-	if (!settlement.safe || !save) return settlement;
-	// The run's own save came before this answer, so the id needs a save of its own, and the 2xx
-	// waits for it: Pivotal never sends the event again after it.
-	if (!recordsWhenRunStarts(acknowledge)) return { ...settlement, after: save() };
+	if (!settlement.safe) return settlement;
+	if (!recordsWhenRunStarts(acknowledge)) {
+		// The run's own save came before this answer, so the id needs a save of its own, and the
+		// 2xx waits for it: Pivotal never sends the event again after it.
+		return save ? { ...settlement, after: save() } : settlement;
+	}
 	// The run saves the id where it runs (a queue-mode worker, maybe), but only this process can
 	// write its address, which the other processes route by.
-	if (input.routed) void save();
-	return settlement;
+	if (input.routed) void save?.();
+	if (!runStart) return settlement;
+	const started = runStart.wait().then((inTime) => {
+		if (inTime) return;
+		input.log([
+			{
+				level: 'warn',
+				message: `event ${claimedId}: its run had not started ${RUN_START_WAIT_MS} ms after n8n answered, so the 200 went without it`,
+			},
+		]);
+	});
+	return { ...settlement, after: started };
 }
 
 export class PivotalTrigger implements INodeType {
@@ -204,7 +236,11 @@ export class PivotalTrigger implements INodeType {
 		name: 'pivotalTrigger',
 		icon: { light: 'file:pivotal.svg', dark: 'file:pivotal.dark.svg' },
 		group: ['trigger'],
-		version: 1,
+		// Version 2 changes nothing in the node: n8n itself, for a start node of version 1, evaluates an
+		// expression (its Webhook node's old binaryData option) on every request, which on n8n 2.x
+		// costs an expression isolate. From 2 on, the webhook phase evaluates none.
+		version: [1, 2],
+		defaultVersion: 2,
 		subtitle: '={{$parameter["events"]}}',
 		description:
 			'Starts the workflow when Pivotal sends a webhook event, after checking its signature',
@@ -503,6 +539,13 @@ export class PivotalTrigger implements INodeType {
 		// A run: n8n answers when Acknowledge says the event is safe, and the id is recorded only
 		// then. n8n 2.x drops static-data changes made here on this path, so the run itself writes
 		// the store (execute()).
+		const runKey =
+			claimedId !== undefined &&
+			recordsWhenRunStarts(acknowledge) &&
+			answersBeforeExecutionExists(this)
+				? runKeyOf(this.getWorkflow().id, node.id, claimedId)
+				: undefined;
+		if (runKey) runStarts.expect(runKey);
 		answerInPlaceOfN8n(res as unknown as AnswerableResponse, (n8nStatus) =>
 			settleOnAnswer({
 				acknowledge,
@@ -519,6 +562,12 @@ export class PivotalTrigger implements INodeType {
 									sendSaveRequest(this, secret.key, `${here}${req.originalUrl}`, log),
 								)
 						: undefined,
+				runStart: runKey
+					? {
+							wait: async () => await runStarts.wait(runKey, RUN_START_WAIT_MS),
+							forget: () => runStarts.forget(runKey),
+						}
+					: undefined,
 			}),
 		);
 		const json =
@@ -550,6 +599,8 @@ export class PivotalTrigger implements INodeType {
 		if (claimed.length === 0 || this.getMode() === 'manual') return [items];
 
 		const node = this.getNode();
+		for (const { eventId } of claimed)
+			runStarts.begin(runKeyOf(this.getWorkflow().id, node.id, eventId));
 		const options = this.getNodeParameter('options', 0, {}) as TriggerOptions;
 		const stores = storesIn(
 			this.getWorkflowStaticData('global'),

@@ -9,6 +9,8 @@ const { sleep } = require('./util');
 const TRIGGER_TYPE = 'n8n-nodes-pivotal.pivotalTrigger';
 const CREDENTIAL_TYPE = 'pivotalWebhookApi';
 const TRIGGER_NAME = 'Pivotal Trigger';
+/** The version a trigger dragged into a workflow gets (the node's defaultVersion). */
+const TRIGGER_VERSION = 2;
 /** The node's webhook path; it is not a full path, so n8n prefixes the node's webhookId. */
 const WEBHOOK_PATH = 'webhook';
 const EXAMPLES_DIR = path.join(__dirname, '..', '..', 'examples');
@@ -48,13 +50,14 @@ function pivotalWorkflow({
 	acknowledge,
 	options = {},
 	next,
+	typeVersion = TRIGGER_VERSION,
 }) {
 	return triggeredWorkflow({
 		name,
 		trigger: {
 			name: TRIGGER_NAME,
 			type: TRIGGER_TYPE,
-			typeVersion: 1,
+			typeVersion,
 			webhookId,
 			parameters: { events, ...(acknowledge ? { acknowledge } : {}), options },
 			credentials: { [CREDENTIAL_TYPE]: { id: credential.id, name: credential.name } },
@@ -143,6 +146,7 @@ module.exports = {
 	CREDENTIAL_TYPE,
 	TRIGGER_NAME,
 	TRIGGER_TYPE,
+	TRIGGER_VERSION,
 	loadExample,
 	nodeOutput,
 	pivotalWorkflow,

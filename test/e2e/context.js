@@ -165,8 +165,8 @@ class E2eContext {
 	}
 
 	/**
-	 * How many executions of `workflow` the database holds, by status, read from n8n's SQLite
-	 * file: the public API does not list every crashed execution.
+	 * How many executions of `workflow` the database holds with their data, by status, read from
+	 * n8n's SQLite file: the public API does not list every crashed execution.
 	 */
 	async executionRows(workflow) {
 		const sqlite3 = require(path.join(n8nDir(this.runtime.major), 'node_modules', 'sqlite3'));
@@ -175,7 +175,8 @@ class E2eContext {
 		try {
 			const rows = await new Promise((resolve, reject) =>
 				db.all(
-					'SELECT status, COUNT(*) AS count FROM execution_entity WHERE workflowId = ? GROUP BY status',
+					// An execution without its data cannot be retried: for the event, it does not exist.
+					'SELECT e.status, COUNT(*) AS count FROM execution_entity e JOIN execution_data d ON d.executionId = e.id WHERE e.workflowId = ? GROUP BY e.status',
 					[workflow.id],
 					(error, result) => (error ? reject(error) : resolve(result)),
 				),

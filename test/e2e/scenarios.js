@@ -327,6 +327,35 @@ const scenarios = [
 		},
 	},
 	{
+		name: 'a workflow saved with trigger version 1 still verifies, runs and deduplicates',
+		async run(ctx) {
+			const flow = await ctx.addWorkflow(
+				'Pivotal e2e: trigger version 1',
+				'*',
+				{},
+				{ typeVersion: 1 },
+			);
+			const url = flow.urls.production;
+			const event = sampleEvent();
+			const signed = signDelivery(event, { secret: ctx.secret });
+			const tampered = Buffer.from(signed.body.toString('utf8').replace('4200', '4201'), 'utf8');
+			const { result, executions } = await ctx.observe(
+				flow,
+				async () => ({
+					forged: await postDelivery(url, { ...signed, body: tampered }),
+					first: await ctx.send(event, { url }),
+					again: await ctx.send(event, { url }),
+				}),
+				{ atLeast: 1 },
+			);
+			assertAnswer(result.forged, 401, 'rejected', 'tampered body');
+			assertAnswer(result.first, 200, 'accepted', 'first delivery');
+			assertAnswer(result.again, 200, 'duplicate', 'same event again');
+			assertExecutions(executions, 1, 'version 1 workflow');
+			assertCarries(executions[0], event);
+		},
+	},
+	{
 		name: '20 parallel copies of one new event start exactly one execution',
 		async run(ctx) {
 			const event = sampleEvent();

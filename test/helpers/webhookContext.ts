@@ -115,6 +115,7 @@ export async function serve(
 	mode: WorkflowExecuteMode = 'webhook',
 	saving: 'now' | 'later' = 'now',
 	run: RunOutcome = 'succeeds',
+	n8nMajor: 1 | 2 = 2,
 ) {
 	const node: INode = {
 		id: instance.nodeId,
@@ -178,7 +179,14 @@ export async function serve(
 		webhookDescription: trigger.description.webhooks![0],
 		isTest: mode === 'manual',
 	} as unknown as IWebhookData;
-	const context = new WebhookContext(workflow, node, additionalData, mode, webhookData, [], null);
+	const built = new WebhookContext(workflow, node, additionalData, mode, webhookData, [], null);
+	// n8n 1.x's webhook context lacks what 2.x added since, which tells the two apart.
+	const context =
+		n8nMajor === 2
+			? built
+			: new Proxy(built, {
+					has: (target, key) => key !== 'getWebhookResourceUrl' && key in target,
+				});
 	const result = await trigger.webhook.call(context);
 	const staticData = workflow.staticData as IDataObject & { __dataChanged?: boolean };
 	const save = () => {
@@ -192,11 +200,16 @@ export async function serve(
 		return { result, response, save, output: undefined };
 	}
 	if (run === 'stopped') return { result, response, save: () => {}, output: undefined };
+	const answersAfterRun = instance.parameters.acknowledge === 'onSuccess';
+	// n8n 1.x answers "When Received" before it writes the execution and starts the run.
+	const answersFirst = n8nMajor === 1 && !answersAfterRun;
+	if (answersFirst) res.status(200).end();
+	const answeredBeforeRun = response.statusCode !== undefined;
 	const ran = await runFromTrigger(instance, node, items, additionalData, mode);
 	if (saving === 'now') ran.save();
-	const answersAfterRun = instance.parameters.acknowledge === 'onSuccess';
-	res.status(answersAfterRun && run === 'fails' ? 500 : 200).end();
-	return { result, response, save: ran.save, output: ran.output };
+	if (answersFirst) await new Promise((resolve) => setImmediate(resolve));
+	else res.status(answersAfterRun && run === 'fails' ? 500 : 200).end();
+	return { result, response, save: ran.save, output: ran.output, answeredBeforeRun };
 }
 
 /** The run's first step (the trigger's execute()) on a fresh load of the workflow, and its save. */
