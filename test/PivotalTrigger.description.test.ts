@@ -36,7 +36,8 @@ function hooks(credentials: Record<string, unknown>, events: unknown) {
 	return {
 		getCredentials: async () => credentials,
 		getNodeParameter: () => events,
-		getNode: () => ({ name: 'Pivotal Trigger' }),
+		getNode: () => ({ name: 'Pivotal Trigger', id: 'node1' }),
+		getWorkflow: () => ({ id: 'wf1' }),
 	} as unknown as IHookFunctions;
 }
 

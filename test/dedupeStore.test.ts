@@ -3,7 +3,6 @@ import {
 	DedupeLedger,
 	FINGERPRINT_CHARS,
 	fingerprint,
-	sharedLedger,
 	type StoredDedupeState,
 } from '../nodes/Pivotal/dedupeStore';
 import { SAVE_GRACE_SECONDS } from '../nodes/Pivotal/entryLog';
@@ -264,14 +263,6 @@ describe('DedupeLedger', () => {
 	});
 });
 
-describe('sharedLedger', () => {
-	it('gives every request for one node the same ledger and other nodes their own', () => {
-		const first = sharedLedger('wf1:nodeA', 'w');
-		expect(sharedLedger('wf1:nodeA', 'w')).toBe(first);
-		expect(sharedLedger('wf1:nodeB', 'w')).not.toBe(first);
-	});
-});
-
 describe('DedupeLedger claims (a delivery under way)', () => {
 	const HOLD = 3600;
 
@@ -282,6 +273,18 @@ describe('DedupeLedger claims (a delivery under way)', () => {
 		ledger.settle('evt_1', NOW + 2, true);
 		expect(ledger.claim('evt_1', NOW + 3, HOLD)).toBe('duplicate');
 		expect(ledger.has('evt_1')).toBe(true);
+	});
+
+	it('has a claim under way until it settles or lapses, so its state stays in memory', () => {
+		const ledger = new DedupeLedger('w1');
+		expect(ledger.hasClaims(NOW)).toBe(false);
+		ledger.claim('evt_1', NOW, HOLD);
+		ledger.claim('evt_2', NOW, HOLD);
+		ledger.settle('evt_1', NOW + 1, true);
+		expect(ledger.hasClaims(NOW + 1)).toBe(true);
+		expect(ledger.hasClaims(NOW + HOLD)).toBe(false);
+		ledger.settle('evt_2', NOW + 2, false);
+		expect(ledger.hasClaims(NOW + 2)).toBe(false);
 	});
 
 	it('frees the id when the delivery did not become safe, so the retry runs', () => {

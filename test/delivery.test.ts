@@ -5,7 +5,7 @@ import {
 	type DeliveryRequest,
 	type DeliverySettings,
 } from '../nodes/Pivotal/delivery';
-import { saveRequestFor, saveSoon } from '../nodes/Pivotal/saveRequest';
+import { queuedSaves, saveRequestFor, saveSoon } from '../nodes/Pivotal/saveRequest';
 import { VersionLedger } from '../nodes/Pivotal/versionStore';
 import { newSecret, sampleEvent, signDelivery } from './helpers/signing';
 
@@ -401,5 +401,8 @@ describe('a save request the node sends itself', () => {
 		pending[1]();
 		await later[0];
 		expect(pending).toHaveLength(2);
+		// Nothing left to save: the node's queue is let go.
+		await settled();
+		expect(queuedSaves()).toBe(0);
 	});
 });

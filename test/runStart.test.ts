@@ -4,7 +4,7 @@ import { RunStarts } from '../nodes/Pivotal/runStart';
 function controlledSleep() {
 	const sleepers: Array<() => void> = [];
 	return {
-		sleep: (_ms: number) => new Promise<void>((wake) => sleepers.push(wake)),
+		sleep: async () => await new Promise<void>((wake) => sleepers.push(wake)),
 		wakeAll: () => sleepers.splice(0).forEach((wake) => wake()),
 	};
 }

@@ -50,6 +50,16 @@ describe('VersionLedger', () => {
 		expect(ledger.order(entry('cus_1', 9), NOW)).toBe('current');
 	});
 
+	it('has an object under way until its hold settles or lapses', () => {
+		const ledger = new VersionLedger('w1');
+		expect(ledger.hasHolds(NOW)).toBe(false);
+		ledger.hold(entry('cus_1', 7), NOW, HOLD);
+		expect(ledger.hasHolds(NOW + 1)).toBe(true);
+		expect(ledger.hasHolds(NOW + HOLD)).toBe(false);
+		ledger.settle(entry('cus_1', 7), NOW + 1, true);
+		expect(ledger.hasHolds(NOW + 1)).toBe(false);
+	});
+
 	it('moves the object forward only when the run is safe', () => {
 		const ledger = new VersionLedger('w1');
 		ledger.hold(entry('cus_1', 7), NOW, HOLD);

@@ -26,8 +26,8 @@ import {
 	type AcknowledgeMode,
 } from './acknowledge';
 import { answerInPlaceOfN8n, type Answer, type AnswerableResponse } from './answerInPlaceOfN8n';
-import { sharedLedger, type DedupeLedger } from './dedupeStore';
-import { sharedPerNode, type StoredEntryLog } from './entryLog';
+import { DedupeLedger } from './dedupeStore';
+import type { StoredEntryLog } from './entryLog';
 import { GroupCommit } from './groupCommit';
 import {
 	MISCONFIGURED,
@@ -41,12 +41,13 @@ import {
 	type LogLine,
 } from './delivery';
 import { addressOf, FORWARDED_HEADER } from './eventOwner';
+import { IDLE_RELEASE_SECONDS, NodeMemory } from './nodeMemory';
 import { passOn } from './passOn';
 import { RunStarts } from './runStart';
 import { SAVE_HEADER, saveSoon, sendSaveRequest } from './saveRequest';
 import { compileEventTypeFilter } from './eventTypeFilter';
 import { parseSigningSecret } from './signingSecret';
-import { sharedVersionLedger, type VersionLedger } from './versionStore';
+import { VersionLedger } from './versionStore';
 
 export type { PivotalDeliveryMetadata, PivotalEvent } from './PivotalEvent';
 
@@ -117,6 +118,30 @@ function storeIn<L extends DedupeLedger | VersionLedger>(
 	};
 }
 
+/** What one trigger node keeps in this process's memory: its stores' ledgers, its saves' pace. */
+interface NodeState {
+	dedupe: DedupeLedger;
+	versions?: VersionLedger;
+	commit: GroupCommit;
+}
+
+const nodeStates = new NodeMemory<NodeState>(
+	IDLE_RELEASE_SECONDS,
+	(state, now) =>
+		!state.dedupe.hasClaims(now) && !state.versions?.hasHolds(now) && !state.commit.waiting,
+);
+
+function nodeKey(workflowId: string | undefined, nodeId: string): string {
+	return `${workflowId}:${nodeId}`;
+}
+
+function nodeStateOf(workflowId: string | undefined, nodeId: string): NodeState {
+	return nodeStates.of(nodeKey(workflowId, nodeId), nowSeconds(), () => ({
+		dedupe: new DedupeLedger(PROCESS_WRITER_ID),
+		commit: new GroupCommit(GROUP_COMMIT_MS, Date.now, sleep),
+	}));
+}
+
 /** This process's stores for one trigger node; `versions` only with Skip Out-of-Order Events. */
 type NodeStores = Stores & { dedupe: DedupeAccess };
 
@@ -126,15 +151,12 @@ function storesIn(
 	nodeId: string,
 	skipStale: boolean,
 ): NodeStores {
-	const at = `${workflowId}:${nodeId}`;
+	const state = nodeStateOf(workflowId, nodeId);
+	if (skipStale) state.versions ??= new VersionLedger(PROCESS_WRITER_ID);
 	return {
-		dedupe: storeIn(staticData, storeKey('dedupe', nodeId), sharedLedger(at, PROCESS_WRITER_ID)),
-		versions: skipStale
-			? storeIn(
-					staticData,
-					storeKey('versions', nodeId),
-					sharedVersionLedger(at, PROCESS_WRITER_ID),
-				)
+		dedupe: storeIn(staticData, storeKey('dedupe', nodeId), state.dedupe),
+		versions: state.versions
+			? storeIn(staticData, storeKey('versions', nodeId), state.versions)
 			: undefined,
 	};
 }
@@ -147,7 +169,6 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
  * "When the Workflow Succeeds" answer waits for it.
  */
 const GROUP_COMMIT_MS = 200;
-const groupCommits = new Map<string, GroupCommit>();
 
 /** The most a "When Received" 2xx waits for its run to start where n8n answers before that. */
 const RUN_START_WAIT_MS = 2000;
@@ -158,7 +179,7 @@ const runStarts = new RunStarts(sleep);
  * webhook context, which n8n-core builds: 2.x's has getWebhookResourceUrl, 1.x's does not.
  */
 function runKeyOf(workflowId: string | undefined, nodeId: string, eventId: string): string {
-	return `${workflowId}:${nodeId}:${eventId}`;
+	return `${nodeKey(workflowId, nodeId)}:${eventId}`;
 }
 
 function answersBeforeExecutionExists(context: IWebhookFunctions): boolean {
@@ -442,6 +463,8 @@ export class PivotalTrigger implements INodeType {
 				return true;
 			},
 			async delete(this: IHookFunctions): Promise<boolean> {
+				// Deactivated or deleted: its stores' indexes need not stay in memory (see nodeMemory.ts).
+				nodeStates.release(nodeKey(this.getWorkflow().id, this.getNode().id), nowSeconds());
 				return true;
 			},
 		},
@@ -619,11 +642,7 @@ export class PivotalTrigger implements INodeType {
 				if (version !== undefined) stores.versions?.ledger.settle(version, now, true);
 			}
 		}
-		const commit = sharedPerNode(
-			groupCommits,
-			`${this.getWorkflow().id}:${node.id}`,
-			() => new GroupCommit(GROUP_COMMIT_MS, Date.now, sleep),
-		);
+		const { commit } = nodeStateOf(this.getWorkflow().id, node.id);
 		if (await commit.join()) saveStores(stores);
 		return [items];
 	}

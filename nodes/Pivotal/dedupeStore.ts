@@ -4,7 +4,6 @@ import {
 	BUCKET_SECONDS,
 	EntryLog,
 	HourlyNotice,
-	sharedPerNode,
 	type EntryLogFormat,
 	type StoredEntryLog,
 	type SyncResult,
@@ -155,6 +154,12 @@ export class DedupeLedger {
 		return { expired, evicted, nearCap };
 	}
 
+	/** Whether a delivery's claim is under way: its state must stay in memory until it settles. */
+	hasClaims(nowSeconds: number): boolean {
+		for (const lapsesAt of this.claims.values()) if (lapsesAt > nowSeconds) return true;
+		return false;
+	}
+
 	/** At the cap every delivery evicts, so eviction is reported at most once an hour. */
 	evictionWarningDue(nowSeconds: number): boolean {
 		return this.evictionNotice.due(nowSeconds);
@@ -164,11 +169,4 @@ export class DedupeLedger {
 	persistent(): StoredDedupeState {
 		return this.log.persistent();
 	}
-}
-
-const ledgers = new Map<string, DedupeLedger>();
-
-/** One ledger per trigger node per process, shared by every request the process serves. */
-export function sharedLedger(key: string, writerId: string): DedupeLedger {
-	return sharedPerNode(ledgers, key, () => new DedupeLedger(writerId));
 }

@@ -343,16 +343,6 @@ export class EntryLog {
 	}
 }
 
-/** One of a kind per trigger node per process, shared by every request the process serves. */
-export function sharedPerNode<T>(registry: Map<string, T>, key: string, create: () => T): T {
-	let shared = registry.get(key);
-	if (shared === undefined) {
-		shared = create();
-		registry.set(key, shared);
-	}
-	return shared;
-}
-
 /** A warning worth repeating, but not for every delivery: due at most once an hour. */
 export class HourlyNotice {
 	private givenAt = Number.NEGATIVE_INFINITY;

@@ -20,6 +20,11 @@ export class GroupCommit {
 	 * (after waiting for the window, if the last commit was within it), false when a run already
 	 * waiting to do so will carry its ids.
 	 */
+	/** A run is waiting to hand n8n the stores: their state is not saved yet. */
+	get waiting(): boolean {
+		return this.pending;
+	}
+
 	async join(): Promise<boolean> {
 		if (this.pending) return false;
 		const wait = this.lastCommitAt + this.windowMs - this.clock();

@@ -60,7 +60,16 @@ export function saveSoon(key: string, send: () => Promise<void>): Promise<void> 
 	});
 	own.next = save;
 	own.tail = save;
+	// Nothing queued behind it once it is done: the queue goes, so idle nodes hold no memory.
+	void save.then(() => {
+		if (own.tail === save && queues.get(key) === own) queues.delete(key);
+	});
 	return save;
+}
+
+/** How many nodes have a save queued or under way in this process. */
+export function queuedSaves(): number {
+	return queues.size;
 }
 
 /** Sends the save request to this process (`url`: its own address and the webhook's path). */

@@ -1,11 +1,5 @@
 import { fingerprint, FINGERPRINT_CHARS, type DedupeLimits } from './dedupeStore';
-import {
-	EntryLog,
-	HourlyNotice,
-	sharedPerNode,
-	type StoredEntryLog,
-	type SyncResult,
-} from './entryLog';
+import { EntryLog, HourlyNotice, type StoredEntryLog, type SyncResult } from './entryLog';
 import { VERSION_TOKEN_CHARS } from './objectVersion';
 
 export const VERSION_FORMAT_VERSION = 1;
@@ -66,6 +60,12 @@ export class VersionLedger {
 				},
 			},
 		);
+	}
+
+	/** Whether an object's delivery is under way: its state must stay in memory until it settles. */
+	hasHolds(nowSeconds: number): boolean {
+		for (const [, lapsesAt] of this.inFlight.values()) if (lapsesAt > nowSeconds) return true;
+		return false;
 	}
 
 	/** Objects with a version on record. */
@@ -141,11 +141,4 @@ export class VersionLedger {
 
 function split(entry: string): [print: string, token: string] {
 	return [entry.slice(0, FINGERPRINT_CHARS), entry.slice(FINGERPRINT_CHARS)];
-}
-
-const ledgers = new Map<string, VersionLedger>();
-
-/** One version ledger per trigger node per process, shared by every request the process serves. */
-export function sharedVersionLedger(key: string, writerId: string): VersionLedger {
-	return sharedPerNode(ledgers, key, () => new VersionLedger(writerId));
 }

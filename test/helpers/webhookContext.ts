@@ -2,6 +2,7 @@ import { Logger } from '@n8n/backend-common';
 import { Container } from '@n8n/di';
 import { ExecuteContext, InstanceSettings, WebhookContext } from 'n8n-core';
 import {
+	sleep,
 	Workflow,
 	type IDataObject,
 	type INode,
@@ -207,7 +208,7 @@ export async function serve(
 	const answeredBeforeRun = response.statusCode !== undefined;
 	const ran = await runFromTrigger(instance, node, items, additionalData, mode);
 	if (saving === 'now') ran.save();
-	if (answersFirst) await new Promise((resolve) => setImmediate(resolve));
+	if (answersFirst) await sleep(0);
 	else res.status(answersAfterRun && run === 'fails' ? 500 : 200).end();
 	return { result, response, save: ran.save, output: ran.output, answeredBeforeRun };
 }
