@@ -1,9 +1,11 @@
 'use strict';
 
 /**
- * B4: sustained deliveries per second into a real n8n 2.41 through the Pivotal Trigger (store
- * pre-seeded with 100,000 ids) against n8n's own Webhook node, two workflows of the same shape
- * (trigger → No Operation) on one instance, measured in alternating windows in one run.
+ * B4: sustained deliveries per second into a real n8n 2.41 through the Pivotal Trigger (stores
+ * seeded with 100,000 and 1,000,000 ids) against n8n's own Webhook node and a floor that never
+ * writes its store, workflows of the same shape (trigger → No Operation) on one instance,
+ * measured in alternating windows, under each expression engine; then memory per stored id and
+ * the first read of the store after a restart. The report: lib/b4Report.js.
  */
 
 const fs = require('node:fs');
@@ -27,36 +29,411 @@ const {
 	webhookUrls,
 } = require('../scripts/lib/workflows');
 const { builtModules, eventOfSize, filledLedger } = require('./lib/deliveries');
-const {
-	formatFixed,
-	formatInt,
-	machineLoad,
-	median,
-	percentile,
-	verdict,
-} = require('./lib/measure');
-const { provenance, table, writeChart } = require('./lib/report');
-const { barChart } = require('./lib/svg');
+const { b4Report } = require('./lib/b4Report');
+const { formatFixed, formatInt, machineLoad, median, percentile } = require('./lib/measure');
 
 const SENDERS = 8;
 const BODY_BYTES = 2048;
 const SEEDED_IDS = 100_000;
+const MILLION_IDS = 1_000_000;
 const WINDOW_SECONDS = Number(process.env.BENCH_SECONDS || 20);
 const WARMUP_SECONDS = 5;
 const CLOCK_TICKS_PER_SECOND = 100;
+const RETENTION_SECONDS = 7 * 24 * 3600;
+/** The bench-only copy of the package whose node never writes its store (see floorPackage). */
+const FLOOR_PACKAGE = 'n8n-nodes-pivotal-floor';
+const FLOOR_CREDENTIAL = 'pivotalFloorWebhookApi';
+
+/** Each workflow of the run: what it is, how many ids its store is seeded with, how it is built. */
 const SIDES = {
-	pivotal: `Pivotal Trigger, ${formatInt(SEEDED_IDS)} ids`,
-	webhook: 'Webhook node',
-	empty: 'Pivotal Trigger, empty store',
+	pivotal: { label: `Pivotal Trigger, ${formatInt(SEEDED_IDS)} ids`, ids: SEEDED_IDS },
+	floor: {
+		label: `the same, a bench build that never writes the store`,
+		ids: SEEDED_IDS,
+		floor: true,
+	},
+	million: {
+		label: `Pivotal Trigger, ${formatInt(MILLION_IDS)} ids`,
+		ids: MILLION_IDS,
+		options: { maxStoredIds: MILLION_IDS },
+	},
+	versionOne: {
+		label: `Pivotal Trigger version 1, ${formatInt(SEEDED_IDS)} ids`,
+		ids: SEEDED_IDS,
+		typeVersion: 1,
+	},
+	empty: { label: 'Pivotal Trigger, empty store', ids: 0 },
+	webhook: { label: 'Webhook node' },
 };
 /**
- * Headline first: the vm engine taxes every community trigger (shared/n8n-notes.md). The empty
- * store is the control that tells the store's cost in n8n from the rest of the trigger's.
+ * Legacy first: the like-for-like comparison (shared/n8n-notes.md), with the bench build that
+ * never writes the store as the floor and the empty store as the control. Then n8n's default
+ * `vm` engine, which builds an expression isolate per request for every community trigger, and
+ * `vm` with lazy acquisition, which builds one only when an expression is evaluated.
  */
 const ENGINES = [
-	{ name: 'legacy', sides: ['pivotal', 'webhook', 'empty'] },
-	{ name: 'vm', sides: ['pivotal', 'webhook'] },
+	{
+		name: 'legacy',
+		env: { N8N_EXPRESSION_ENGINE: 'legacy' },
+		sides: ['pivotal', 'floor', 'million', 'empty', 'webhook'],
+	},
+	{ name: 'vm', env: { N8N_EXPRESSION_ENGINE: 'vm' }, sides: ['pivotal', 'webhook'] },
+	{
+		name: 'vm, lazy',
+		env: { N8N_EXPRESSION_ENGINE: 'vm', N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' },
+		sides: ['pivotal', 'versionOne', 'webhook'],
+	},
 ];
+
+/**
+ * The Pivotal workflow of a side, its static data already holding `ids` ids accepted evenly
+ * over the past week, as a busy endpoint's store holds them; closed hours are compacted as the
+ * node's own prune would.
+ */
+function seededPivotalWorkflow(side, credentials) {
+	const { label, ids, options = {}, typeVersion, floor } = SIDES[side];
+	const credential = floor ? credentials.floor : credentials.pivotal;
+	const workflow = pivotalWorkflow({ name: `bench: ${label}`, credential, options, typeVersion });
+	const trigger = workflow.nodes[0];
+	if (floor) {
+		trigger.type = `${FLOOR_PACKAGE}.pivotalTrigger`;
+		trigger.credentials = { [FLOOR_CREDENTIAL]: { id: credential.id, name: credential.name } };
+	}
+	if (ids === 0) return { workflow, storeBytes: 0 };
+	const { DedupeLedger } = builtModules().dedupeStore;
+	const now = Math.floor(Date.now() / 1000);
+	const ledger = filledLedger(DedupeLedger, ids, now, `seed${side}`);
+	ledger.prune(now, { retentionSeconds: RETENTION_SECONDS, maxIds: ids });
+	const state = ledger.persistent();
+	const key = `pivotalTrigger.dedupe.${trigger.id}`;
+	return {
+		workflow: { ...workflow, staticData: { global: { [key]: state } } },
+		storeBytes: JSON.stringify(state).length,
+	};
+}
+
+/**
+ * A copy of the installed package under another name whose node never writes its store into
+ * static data, so n8n never saves it: the floor the real node's writes are measured against.
+ * Made in the bench's n8n folder only; nothing of it is in the package or in dist/.
+ */
+function floorPackage(installed, nodesDir) {
+	const dir = path.join(nodesDir, 'node_modules', FLOOR_PACKAGE);
+	fs.rmSync(dir, { recursive: true, force: true });
+	fs.cpSync(installed.dir, dir, { recursive: true });
+	const edit = (file, change) => {
+		const at = path.join(dir, file);
+		const before = fs.readFileSync(at, 'utf8');
+		const after = change(before);
+		if (after === before) throw new Error(`floor build: nothing to change in ${file}`);
+		fs.writeFileSync(at, after);
+	};
+	edit('package.json', (text) =>
+		text.replace(`"name": "${installed.name}"`, `"name": "${FLOOR_PACKAGE}"`),
+	);
+	edit('dist/nodes/Pivotal/PivotalTrigger.node.js', (text) =>
+		text
+			.replace('staticData[key] = state;', 'void state;')
+			.replaceAll("'pivotalWebhookApi'", `'${FLOOR_CREDENTIAL}'`),
+	);
+	edit('dist/credentials/PivotalWebhookApi.credentials.js', (text) =>
+		text.replaceAll("'pivotalWebhookApi'", `'${FLOOR_CREDENTIAL}'`),
+	);
+	const listPath = path.join(nodesDir, 'package.json');
+	const list = JSON.parse(fs.readFileSync(listPath, 'utf8'));
+	list.dependencies[FLOOR_PACKAGE] = installed.version;
+	fs.writeFileSync(listPath, JSON.stringify(list, null, 2));
+}
+
+async function activate(client, workflow, url) {
+	const activated = await client.activateWorkflow(workflow.id);
+	if (!activated.active) throw new Error(`workflow ${workflow.id} did not activate`);
+	await waitUntilLive(url);
+}
+
+async function setUp(workDir, log) {
+	const runtime = runtimeFor(2);
+	ensureInstalled(2, log);
+	const userFolder = path.join(workDir, `n8n-${runtime.version}`);
+	const installed = installCommunityPackage(userFolder, packPackage(workDir, { build: false }));
+	floorPackage(installed, path.join(userFolder, '.n8n', 'nodes'));
+	const instance = new N8nInstance({
+		runtime,
+		userFolder,
+		port: await freePort(),
+		brokerPort: await freePort(),
+		logFile: path.join(userFolder, 'n8n.log'),
+		// Metrics: the expression engine counts the isolates it builds there.
+		env: { EXECUTIONS_DATA_PRUNE: 'false', N8N_LOG_LEVEL: 'warn', N8N_METRICS: 'true' },
+	});
+	Object.assign(instance.extraEnv, ENGINES[0].env);
+	await instance.start();
+	const client = new N8nClient(instance.baseUrl);
+	await client.setupOwner(OWNER);
+	await client.createApiKey('bench');
+	const secret = newSecret();
+	const credentials = {
+		pivotal: await client.createCredential({
+			name: 'Pivotal (bench)',
+			type: CREDENTIAL_TYPE,
+			data: { signingSecret: secret },
+		}),
+		floor: await client.createCredential({
+			name: 'Pivotal (bench floor)',
+			type: FLOOR_CREDENTIAL,
+			data: { signingSecret: secret },
+		}),
+	};
+	const sides = {};
+	const storeBytes = {};
+	for (const side of Object.keys(SIDES).filter((name) => name !== 'webhook')) {
+		const seeded = seededPivotalWorkflow(side, credentials);
+		const created = await client.createWorkflow(seeded.workflow);
+		const kept = JSON.stringify(created.staticData ?? {}).length;
+		if (kept < seeded.storeBytes) {
+			throw new Error(`the public API did not keep ${side}'s seeded static data (${kept} bytes)`);
+		}
+		storeBytes[side] = seeded.storeBytes;
+		sides[side] = {
+			id: created.id,
+			url: webhookUrls(instance.baseUrl, created.nodes[0].webhookId).production,
+		};
+	}
+	const plain = webhookNodeWorkflow('bench: Webhook node');
+	const webhook = await client.createWorkflow(plain.workflow);
+	sides.webhook = { id: webhook.id, url: `${instance.baseUrl}/webhook/${plain.path}` };
+	for (const side of Object.values(sides)) await activate(client, side, side.url);
+	log(
+		`B4 n8n ${runtime.version} up, stores seeded with ${formatInt(storeBytes.pivotal)} and ${formatInt(storeBytes.million)} bytes`,
+	);
+	return { runtime, userFolder, instance, secret, sides, storeBytes };
+}
+
+/** Endless deliveries for one side: distinct signed events (Pivotal) or the same plain body. */
+function deliveriesFor(side, secret) {
+	const template = eventOfSize(BODY_BYTES);
+	const plainBody = Buffer.from(JSON.stringify(template));
+	let n = 0;
+	const run = randomUUID().slice(0, 8);
+	if (side === 'webhook') return () => ({ body: plainBody, headers: {} });
+	return () => {
+		const id = `evt_${run}${String(n++).padStart(16, '0')}`;
+		return signDelivery({ ...template, id }, { secret });
+	};
+}
+
+/** Isolates n8n's expression engine has built so far (its metrics; 0 under legacy). */
+async function isolatesBuilt(instance) {
+	const text = await (await fetch(`${instance.baseUrl}/metrics`)).text();
+	const line = text.split('\n').find((l) => l.startsWith('n8n_expression_pool_acquired_total'));
+	return line ? Number(line.split(' ').pop()) : 0;
+}
+
+/** Resident memory of n8n's main process, in bytes. */
+function residentBytes(instance) {
+	const status = fs.readFileSync(`/proc/${instance.child.pid}/status`, 'utf8');
+	return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024;
+}
+
+async function window(setup, db, side, seconds) {
+	const { instance, sides, secret } = setup;
+	const next = deliveriesFor(side, secret);
+	const pgid = instance.child.pid;
+	const cpuBefore = groupCpuSeconds(pgid);
+	const isolatesBefore = await isolatesBuilt(instance);
+	const senderBefore = process.cpuUsage();
+	const startMs = Date.now();
+	const { latencies, errors } = await load(sides[side].url, next, seconds);
+	const endMs = Date.now();
+	const sender = process.cpuUsage(senderBefore);
+	const { finished, lastStopMs } = await settle(db, sides[side].id, startMs);
+	// Up to the end of the backlog: the executions' work is part of what a delivery costs.
+	const cpu = groupCpuSeconds(pgid) - cpuBefore;
+	const isolates = (await isolatesBuilt(instance)) - isolatesBefore;
+	const elapsed = (endMs - startMs) / 1000;
+	const untilDone = (Math.max(endMs, lastStopMs) - startMs) / 1000;
+	return {
+		side,
+		seconds: elapsed,
+		acked: latencies.length,
+		errors,
+		finished,
+		backlogSeconds: untilDone - elapsed,
+		executionsPerSecond: finished / untilDone,
+		acksPerSecond: latencies.length / elapsed,
+		latencies,
+		n8nCpuMsPerDelivery: (cpu * 1000) / Math.max(1, latencies.length),
+		n8nCpuShare: cpu / untilDone,
+		senderCpuShare: (sender.user + sender.system) / 1e6 / elapsed,
+		isolatesPerDelivery: isolates / Math.max(1, latencies.length),
+	};
+}
+
+function summarize(windows, side) {
+	const own = windows.filter((w) => w.side === side);
+	const latencies = own.flatMap((w) => w.latencies);
+	const sum = (field) => own.reduce((total, w) => total + w[field], 0);
+	return {
+		executionsPerSecond: median(own.map((w) => w.executionsPerSecond)),
+		acksPerSecond: median(own.map((w) => w.acksPerSecond)),
+		p50: percentile(latencies, 50),
+		p99: percentile(latencies, 99),
+		cpuMs: median(own.map((w) => w.n8nCpuMsPerDelivery)),
+		cpuShare: median(own.map((w) => w.n8nCpuShare)),
+		senderShare: median(own.map((w) => w.senderCpuShare)),
+		backlog: median(own.map((w) => w.backlogSeconds)),
+		isolates: median(own.map((w) => w.isolatesPerDelivery)),
+		errors: sum('errors'),
+		acked: sum('acked'),
+		finished: sum('finished'),
+		windows: own.map((w) => formatFixed(w.executionsPerSecond, 1)).join(', '),
+	};
+}
+
+async function measureEngine(setup, { name, sides }, log) {
+	const db = openDatabase(setup.runtime, setup.userFolder);
+	try {
+		for (const side of sides) await window(setup, db, side, WARMUP_SECONDS);
+		const windows = [];
+		for (const side of [...sides, ...sides]) {
+			const measured = await window(setup, db, side, WINDOW_SECONDS);
+			windows.push(measured);
+			log(
+				`B4 ${name} ${side}: ${formatFixed(measured.executionsPerSecond, 1)} executions/s, p99 ${formatFixed(percentile(measured.latencies, 99), 0)} ms, n8n CPU ${formatFixed(measured.n8nCpuMsPerDelivery, 1)} ms/delivery, ${formatFixed(measured.isolatesPerDelivery)} isolates/delivery`,
+			);
+		}
+		const summaries = Object.fromEntries(sides.map((side) => [side, summarize(windows, side)]));
+		const ratioOf = (side) =>
+			summaries[side].executionsPerSecond / summaries.webhook.executionsPerSecond;
+		return { engine: name, sides, summaries, ratioOf };
+	} finally {
+		await db.close();
+	}
+}
+
+/** One delivery to a side, answered; its latency in ms. */
+async function deliverOnce(setup, side) {
+	const agent = new http.Agent({ keepAlive: false });
+	const answer = await post(agent, setup.sides[side].url, deliveriesFor(side, setup.secret)());
+	agent.destroy();
+	if (!answer.ok) throw new Error(`a single delivery to ${side} was not answered 200`);
+	return answer.ms;
+}
+
+/**
+ * What the stores' in-memory indexes cost: n8n's resident memory after one delivery to an empty
+ * store (which loads the code), then after the first to the 100,000-id and the 1,000,000-id
+ * stores, which read them. Measured on a freshly started n8n.
+ */
+async function memoryPerId(setup) {
+	await deliverOnce(setup, 'empty');
+	await sleep(2000);
+	const base = residentBytes(setup.instance);
+	await deliverOnce(setup, 'pivotal');
+	await sleep(2000);
+	const hundredK = residentBytes(setup.instance);
+	await deliverOnce(setup, 'million');
+	await sleep(2000);
+	const million = residentBytes(setup.instance);
+	return {
+		base,
+		perIdHundredK: (hundredK - base) / SEEDED_IDS,
+		perIdMillion: (million - hundredK) / MILLION_IDS,
+	};
+}
+
+/**
+ * After a restart, the first delivery to the 1,000,000-id store reads it whole. Meanwhile a
+ * probe sends the Webhook node a request every 20 ms: the longest any of them waited says how
+ * long that read blocked n8n for everyone else. The second delivery is the comparison.
+ */
+async function firstReadAfterRestart(setup) {
+	await setup.instance.restart();
+	for (const side of Object.values(setup.sides)) await waitUntilLive(side.url);
+	await deliverOnce(setup, 'empty');
+	const probes = [];
+	let probing = true;
+	const probe = (async () => {
+		const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+		const body = { body: Buffer.from('{}'), headers: {} };
+		while (probing) {
+			probes.push((await post(agent, setup.sides.webhook.url, body)).ms);
+			await sleep(20);
+		}
+		agent.destroy();
+	})();
+	await sleep(200);
+	const first = await deliverOnce(setup, 'million');
+	await sleep(200);
+	probing = false;
+	await probe;
+	const second = await deliverOnce(setup, 'million');
+	return { first, second, longestProbe: Math.max(...probes), probes: probes.length };
+}
+
+/** Bytes of static data per stored id as the database holds it after the run, per side. */
+async function storedBytes(setup) {
+	const db = openDatabase(setup.runtime, setup.userFolder);
+	try {
+		const bytes = {};
+		for (const side of ['pivotal', 'million']) {
+			const [row] = await db.all(
+				'SELECT LENGTH(staticData) AS bytes FROM workflow_entity WHERE id = ?',
+				[setup.sides[side].id],
+			);
+			bytes[side] = row.bytes;
+		}
+		return bytes;
+	} finally {
+		await db.close();
+	}
+}
+
+async function runB4({ command, n8nVersion, log }) {
+	const loadBefore = machineLoad();
+	const workDir = path.join(instancesDir(), `bench-${Date.now()}`);
+	let setup;
+	const results = [];
+	let memory;
+	let restart;
+	let stored;
+	try {
+		setup = await setUp(workDir, log);
+		memory = await memoryPerId(setup);
+		log(
+			`B4 memory: ${formatFixed(memory.perIdHundredK, 1)} B/id at 100k, ${formatFixed(memory.perIdMillion, 1)} B/id at 1M`,
+		);
+		for (const engine of ENGINES) {
+			if (engine !== ENGINES[0]) {
+				for (const other of ENGINES)
+					for (const key of Object.keys(other.env)) delete setup.instance.extraEnv[key];
+				Object.assign(setup.instance.extraEnv, engine.env);
+				await setup.instance.restart();
+				for (const side of Object.values(setup.sides)) await waitUntilLive(side.url);
+			}
+			results.push(await measureEngine(setup, engine, log));
+		}
+		restart = await firstReadAfterRestart(setup);
+		log(
+			`B4 first read after a restart: ${formatFixed(restart.first, 0)} ms (then ${formatFixed(restart.second, 0)} ms), longest probe ${formatFixed(restart.longestProbe, 0)} ms`,
+		);
+		stored = await storedBytes(setup);
+	} finally {
+		if (setup) await setup.instance.stop();
+	}
+	if (!process.env.BENCH_KEEP) fs.rmSync(workDir, { recursive: true, force: true });
+	return b4Report({
+		command,
+		versions: `n8n ${n8nVersion} on Node ${nodeVersion(setup.runtime)}, SQLite`,
+		loadBefore,
+		results,
+		memory,
+		restart,
+		stored,
+		storeBytes: setup.storeBytes,
+		shape: { SENDERS, BODY_BYTES, SEEDED_IDS, MILLION_IDS, WINDOW_SECONDS, WARMUP_SECONDS, SIDES },
+	});
+}
 
 /** CPU seconds used so far by every process in n8n's process group (n8n and its task runners). */
 function groupCpuSeconds(pgid) {
@@ -115,82 +492,6 @@ function webhookNodeWorkflow(name) {
 		},
 	});
 	return { path, workflow };
-}
-
-/** The Pivotal workflow with its static data already holding SEEDED_IDS ids of the past week. */
-function seededPivotalWorkflow(credential) {
-	const workflow = pivotalWorkflow({ name: 'bench: Pivotal Trigger', credential });
-	const { DedupeLedger } = builtModules().dedupeStore;
-	const ledger = filledLedger(DedupeLedger, SEEDED_IDS, Math.floor(Date.now() / 1000), 'seed');
-	const key = `pivotalTrigger.dedupe.${workflow.nodes[0].id}`;
-	return { ...workflow, staticData: { global: { [key]: ledger.persistent() } } };
-}
-
-async function activate(client, workflow, url) {
-	const activated = await client.activateWorkflow(workflow.id);
-	if (!activated.active) throw new Error(`workflow ${workflow.id} did not activate`);
-	await waitUntilLive(url);
-}
-
-async function setUp(workDir, log) {
-	const runtime = runtimeFor(2);
-	ensureInstalled(2, log);
-	const userFolder = path.join(workDir, `n8n-${runtime.version}`);
-	installCommunityPackage(userFolder, packPackage(workDir, { build: false }));
-	const instance = new N8nInstance({
-		runtime,
-		userFolder,
-		port: await freePort(),
-		brokerPort: await freePort(),
-		logFile: path.join(userFolder, 'n8n.log'),
-		env: { EXECUTIONS_DATA_PRUNE: 'false', N8N_LOG_LEVEL: 'warn' },
-	});
-	instance.extraEnv.N8N_EXPRESSION_ENGINE = ENGINES[0].name;
-	await instance.start();
-	const client = new N8nClient(instance.baseUrl);
-	await client.setupOwner(OWNER);
-	await client.createApiKey('bench');
-	const secret = newSecret();
-	const credential = await client.createCredential({
-		name: 'Pivotal (bench)',
-		type: CREDENTIAL_TYPE,
-		data: { signingSecret: secret },
-	});
-	const pivotal = await client.createWorkflow(seededPivotalWorkflow(credential));
-	const seeded = JSON.stringify(pivotal.staticData ?? {}).length;
-	if (seeded < SEEDED_IDS * 10) {
-		throw new Error(`the public API did not keep the seeded static data (${seeded} bytes)`);
-	}
-	const empty = await client.createWorkflow(
-		pivotalWorkflow({ name: 'bench: Pivotal Trigger, empty store', credential }),
-	);
-	const plain = webhookNodeWorkflow('bench: Webhook node');
-	const webhook = await client.createWorkflow(plain.workflow);
-	const pivotalSide = (created) => ({
-		id: created.id,
-		url: webhookUrls(instance.baseUrl, created.nodes[0].webhookId).production,
-	});
-	const sides = {
-		pivotal: pivotalSide(pivotal),
-		webhook: { id: webhook.id, url: `${instance.baseUrl}/webhook/${plain.path}` },
-		empty: pivotalSide(empty),
-	};
-	for (const side of Object.values(sides)) await activate(client, side, side.url);
-	log(`B4 n8n ${runtime.version} up, static data seeded with ${formatInt(seeded)} bytes`);
-	return { runtime, userFolder, instance, secret, sides };
-}
-
-/** Endless deliveries for one side: distinct signed events (Pivotal) or the same plain body. */
-function deliveriesFor(side, secret) {
-	const template = eventOfSize(BODY_BYTES);
-	const plainBody = Buffer.from(JSON.stringify(template));
-	let n = 0;
-	const run = randomUUID().slice(0, 8);
-	if (side === 'webhook') return () => ({ body: plainBody, headers: {} });
-	return () => {
-		const id = `evt_${run}${String(n++).padStart(16, '0')}`;
-		return signDelivery({ ...template, id }, { secret });
-	};
 }
 
 function post(agent, url, { body, headers }) {
@@ -264,266 +565,6 @@ async function settle(db, workflowId, fromMs) {
 		await sleep(500);
 	}
 	throw new Error(`executions of workflow ${workflowId} did not finish within 5 minutes`);
-}
-
-async function window(setup, db, side, seconds) {
-	const { instance, sides, secret } = setup;
-	const next = deliveriesFor(side, secret);
-	const pgid = instance.child.pid;
-	const cpuBefore = groupCpuSeconds(pgid);
-	const senderBefore = process.cpuUsage();
-	const startMs = Date.now();
-	const { latencies, errors } = await load(sides[side].url, next, seconds);
-	const endMs = Date.now();
-	const sender = process.cpuUsage(senderBefore);
-	const { finished, lastStopMs } = await settle(db, sides[side].id, startMs);
-	// Up to the end of the backlog: the executions' work is part of what a delivery costs.
-	const cpu = groupCpuSeconds(pgid) - cpuBefore;
-	const elapsed = (endMs - startMs) / 1000;
-	const untilDone = (Math.max(endMs, lastStopMs) - startMs) / 1000;
-	return {
-		side,
-		seconds: elapsed,
-		acked: latencies.length,
-		errors,
-		finished,
-		backlogSeconds: untilDone - elapsed,
-		executionsPerSecond: finished / untilDone,
-		acksPerSecond: latencies.length / elapsed,
-		p50: percentile(latencies, 50),
-		p99: percentile(latencies, 99),
-		latencies,
-		n8nCpuMsPerDelivery: (cpu * 1000) / Math.max(1, latencies.length),
-		n8nCpuShare: cpu / untilDone,
-		senderCpuShare: (sender.user + sender.system) / 1e6 / elapsed,
-	};
-}
-
-function summarize(windows, side) {
-	const own = windows.filter((w) => w.side === side);
-	const latencies = own.flatMap((w) => w.latencies);
-	return {
-		executionsPerSecond: median(own.map((w) => w.executionsPerSecond)),
-		acksPerSecond: median(own.map((w) => w.acksPerSecond)),
-		p50: percentile(latencies, 50),
-		p99: percentile(latencies, 99),
-		cpuMs: median(own.map((w) => w.n8nCpuMsPerDelivery)),
-		cpuShare: median(own.map((w) => w.n8nCpuShare)),
-		senderShare: median(own.map((w) => w.senderCpuShare)),
-		backlog: median(own.map((w) => w.backlogSeconds)),
-		errors: own.reduce((sum, w) => sum + w.errors, 0),
-		windows: own.map((w) => formatFixed(w.executionsPerSecond, 1)).join(', '),
-	};
-}
-
-async function measureEngine(setup, { name, sides }, log) {
-	const db = openDatabase(setup.runtime, setup.userFolder);
-	try {
-		for (const side of sides) await window(setup, db, side, WARMUP_SECONDS);
-		const windows = [];
-		for (const side of [...sides, ...sides]) {
-			const measured = await window(setup, db, side, WINDOW_SECONDS);
-			windows.push(measured);
-			log(
-				`B4 ${name} ${side}: ${formatFixed(measured.executionsPerSecond, 1)} executions/s, p99 ${formatFixed(measured.p99, 0)} ms, n8n CPU ${formatFixed(measured.n8nCpuMsPerDelivery, 1)} ms/delivery`,
-			);
-		}
-		const summaries = Object.fromEntries(sides.map((side) => [side, summarize(windows, side)]));
-		const ratioOf = (side) =>
-			summaries[side].executionsPerSecond / summaries.webhook.executionsPerSecond;
-		return { engine: name, sides, summaries, ratioOf };
-	} finally {
-		await db.close();
-	}
-}
-
-/** Bytes n8n keeps per execution of each workflow, and the workflow row's static data. */
-async function storageFootprint(setup) {
-	const db = openDatabase(setup.runtime, setup.userFolder);
-	try {
-		const perSide = {};
-		for (const [side, { id }] of Object.entries(setup.sides)) {
-			const [row] = await db.all(
-				`SELECT AVG(LENGTH(d.workflowData)) AS workflowData, AVG(LENGTH(d.data)) AS data,
-					SUM(INSTR(d.workflowData, 'pivotalTrigger.dedupe') > 0) AS withStore, COUNT(*) AS n
-				FROM execution_data d JOIN execution_entity e ON e.id = d.executionId WHERE e.workflowId = ?`,
-				[id],
-			);
-			perSide[side] = row;
-		}
-		const [workflow] = await db.all(
-			'SELECT LENGTH(staticData) AS bytes FROM workflow_entity WHERE id = ?',
-			[setup.sides.pivotal.id],
-		);
-		return { perSide, staticDataBytes: workflow.bytes };
-	} finally {
-		await db.close();
-	}
-}
-
-function engineRows(results) {
-	return results.flatMap(({ engine, sides, summaries, ratioOf }) =>
-		sides
-			.map((side) => [side, summaries[side]])
-			.map(([side, s]) => [
-				`\`${engine}\``,
-				SIDES[side],
-				`${formatFixed(s.executionsPerSecond, 1)} (${s.windows})`,
-				formatFixed(s.acksPerSecond, 1),
-				`${formatFixed(s.p50, 0)} ms`,
-				`${formatFixed(s.p99, 0)} ms`,
-				`${formatFixed(s.cpuMs, 1)} ms`,
-				`${formatFixed(s.cpuShare * 100, 0)} %`,
-				`${formatFixed(s.backlog, 1)} s`,
-				String(s.errors),
-				side === 'webhook' ? '' : `**${formatFixed(ratioOf(side))}x**`,
-			]),
-	);
-}
-
-async function runB4({ command, n8nVersion, log }) {
-	const loadBefore = machineLoad();
-	const workDir = path.join(instancesDir(), `bench-${Date.now()}`);
-	let setup;
-	const results = [];
-	let footprint;
-	try {
-		setup = await setUp(workDir, log);
-		for (const engine of ENGINES) {
-			if (engine !== ENGINES[0]) {
-				setup.instance.extraEnv.N8N_EXPRESSION_ENGINE = engine.name;
-				await setup.instance.restart();
-				for (const side of Object.values(setup.sides)) await waitUntilLive(side.url);
-			}
-			results.push(await measureEngine(setup, engine, log));
-		}
-		footprint = await storageFootprint(setup);
-	} finally {
-		if (setup) await setup.instance.stop();
-	}
-	if (!process.env.BENCH_KEEP) fs.rmSync(workDir, { recursive: true, force: true });
-
-	const [headline, vm] = results;
-	const legacy = headline.summaries;
-	const ratio = headline.ratioOf('pivotal');
-	const throughputPass = ratio >= 0.9;
-	const latencyPass = legacy.pivotal.p99 < 200;
-	const storeCpu = legacy.pivotal.cpuMs - legacy.empty.cpuMs;
-	const restCpu = legacy.empty.cpuMs - legacy.webhook.cpuMs;
-	const chart = writeChart(
-		'b4-n8n',
-		barChart({
-			title: `B4: finished executions per second, n8n ${n8nVersion}, ${SENDERS} senders`,
-			unit: 'executions per second',
-			series: Object.values(SIDES),
-			groups: results.map((r) => ({
-				label: `${r.engine} expression engine`,
-				values: Object.keys(SIDES).map((side) => r.summaries[side]?.executionsPerSecond ?? 0),
-			})),
-		}),
-		'B4 bar chart: executions per second, Pivotal Trigger against the Webhook node, per engine',
-	);
-	const latencyChart = writeChart(
-		'b4-latency',
-		barChart({
-			title: 'B4: response latency (legacy engine)',
-			unit: 'ms',
-			series: Object.values(SIDES),
-			groups: ['p50', 'p99'].map((p) => ({
-				label: p,
-				values: Object.keys(SIDES).map((side) => legacy[side][p]),
-			})),
-			reference: { value: 200, label: 'p99 target 200 ms' },
-		}),
-		'B4 bar chart: p50 and p99 response latency per trigger',
-	);
-	const { perSide, staticDataBytes } = footprint;
-	return [
-		'## B4 — real n8n: sustained deliveries per second',
-		'',
-		provenance({
-			command,
-			versions: `n8n ${n8nVersion} on Node ${nodeVersion(setup.runtime)}, SQLite`,
-			loadBefore,
-		}),
-		'',
-		'One n8n with three active workflows of the same shape, trigger → No Operation: the Pivotal',
-		`Trigger with its static data seeded with ${formatInt(SEEDED_IDS)} ids (the default cap, so every new id`,
-		"also evicts the oldest), n8n's Webhook node (POST, respond immediately), and, as a control,",
-		`the Pivotal Trigger with an empty store. ${SENDERS} senders on keep-alive connections,`,
-		`${formatInt(BODY_BYTES)}-byte JSON bodies, each Pivotal delivery a new signed event id. Per engine:`,
-		`${WARMUP_SECONDS} s warm-up per workflow, then two rounds of ${WINDOW_SECONDS} s windows, one workflow at a time`,
-		'in the order of the table. Throughput is the executions the window started that finished',
-		"successfully (counted in n8n's database), divided by the time from the window's start to the",
-		"last one's end, so executions still queued when the senders stop count against the trigger",
-		"(*backlog*: how long they took after the window); median of the windows, each window's figure",
-		"in brackets. Latency is the sender's time to the whole answer, over all windows. n8n CPU is",
-		"n8n's process group (`/proc/<pid>/stat`) until the backlog is done, per answered delivery,",
-		'and as a share of one core.',
-		'',
-		table(
-			[
-				'engine',
-				'trigger',
-				'executions/s',
-				'answers/s',
-				'p50',
-				'p99',
-				'n8n CPU / delivery',
-				'n8n CPU',
-				'backlog',
-				'errors',
-				'vs Webhook node',
-			],
-			engineRows(results),
-		),
-		'',
-		"Targets (legacy engine, the like-for-like comparison): >= 0.9x the Webhook node's",
-		`throughput: ${formatFixed(ratio)}x, ${verdict(throughputPass)}; p99 < 200 ms:`,
-		`${formatFixed(legacy.pivotal.p99, 0)} ms, ${verdict(latencyPass)} (the Webhook node's p99 in the same run:`,
-		`${formatFixed(legacy.webhook.p99, 0)} ms). Under n8n's default \`vm\` engine the ratio is`,
-		`${formatFixed(vm.ratioOf('pivotal'))}x: n8n acquires an expression isolate in the webhook phase for every trigger but`,
-		'its own Webhook node (`webhookPhaseNeedsIsolate`), whatever the trigger does.',
-		'',
-		"**What limits it.** n8n, not the node: the node's own work is tens of microseconds per",
-		`delivery (B1, B2). n8n spent ${formatFixed(legacy.pivotal.cpuMs, 1)} ms of CPU per delivery with ${formatInt(SEEDED_IDS)} ids`,
-		`stored, ${formatFixed(legacy.empty.cpuMs, 1)} ms with an empty store and ${formatFixed(legacy.webhook.cpuMs, 1)} ms for the Webhook node: the`,
-		`store's size accounts for ${formatFixed(storeCpu, 1)} ms, the rest of the trigger's path for ${formatFixed(restCpu, 1)} ms. For every`,
-		`request n8n reads the workflow row with its ${formatInt(staticDataBytes)}-byte static data to route it, writes`,
-		'the whole static data back after `webhook()` when the node recorded an id, and reads it again',
-		'to start the execution (`WorkflowRunner.run(…, loadStaticData = true)`): two parses, one',
-		'serialization and one SQLite write of the store per accepted delivery (B3 times the JSON',
-		'part). Answers per second: ' +
-			`${formatFixed(legacy.pivotal.acksPerSecond, 1)} with the store, ${formatFixed(legacy.webhook.acksPerSecond, 1)} for the Webhook node,`,
-		`${formatFixed(legacy.empty.acksPerSecond, 1)} with an empty store, which answers before n8n starts the run, so its`,
-		'executions queue up behind the answers (the backlog column) and are charged for it. The',
-		`sender used ${formatFixed(legacy.pivotal.senderShare * 100, 0)} % of a core in the Pivotal windows; the load average above`,
-		'says what else ran on the machine.',
-		'',
-		"What n8n's database keeps per execution (all executions of the run): the store is not copied",
-		'into saved executions.',
-		'',
-		table(
-			[
-				'executions of',
-				'saved',
-				'workflow copy per execution',
-				'run data per execution',
-				'copies holding the store',
-			],
-			Object.entries(perSide).map(([side, row]) => [
-				SIDES[side],
-				formatInt(row.n),
-				`${formatInt(row.workflowData)} B`,
-				`${formatInt(row.data)} B`,
-				formatInt(row.withStore),
-			]),
-		),
-		'',
-		chart,
-		'',
-		latencyChart,
-	].join('\n');
 }
 
 module.exports = { runB4 };

@@ -6,7 +6,7 @@ const path = require('node:path');
 const { N8nClient } = require('../../scripts/lib/api');
 const { N8nInstance, freePort } = require('../../scripts/lib/n8n');
 const { installCommunityPackage } = require('../../scripts/lib/package');
-const { ensureInstalled, n8nDir, runtimeFor } = require('../../scripts/lib/runtimes');
+const { REPO_DIR, ensureInstalled, n8nDir, runtimeFor } = require('../../scripts/lib/runtimes');
 const { newSecret, postDelivery, signDelivery } = require('../../scripts/lib/signing');
 const { sleep } = require('../../scripts/lib/util');
 const {
@@ -169,22 +169,44 @@ class E2eContext {
 	 * n8n's SQLite file: the public API does not list every crashed execution.
 	 */
 	async executionRows(workflow) {
+		const rows = await this.query(
+			// An execution without its data cannot be retried: for the event, it does not exist.
+			'SELECT e.status, COUNT(*) AS count FROM execution_entity e JOIN execution_data d ON d.executionId = e.id WHERE e.workflowId = ? GROUP BY e.status',
+			[workflow.id],
+		);
+		return Object.fromEntries(rows.map(({ status, count }) => [status, count]));
+	}
+
+	/** Rows from n8n's SQLite file, opened read-only with n8n's own driver. */
+	async query(sql, params) {
 		const sqlite3 = require(path.join(n8nDir(this.runtime.major), 'node_modules', 'sqlite3'));
 		const file = path.join(this.userFolder, '.n8n', 'database.sqlite');
 		const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY);
 		try {
-			const rows = await new Promise((resolve, reject) =>
-				db.all(
-					// An execution without its data cannot be retried: for the event, it does not exist.
-					'SELECT e.status, COUNT(*) AS count FROM execution_entity e JOIN execution_data d ON d.executionId = e.id WHERE e.workflowId = ? GROUP BY e.status',
-					[workflow.id],
-					(error, result) => (error ? reject(error) : resolve(result)),
-				),
+			return await new Promise((resolve, reject) =>
+				db.all(sql, params, (error, result) => (error ? reject(error) : resolve(result))),
 			);
-			return Object.fromEntries(rows.map(({ status, count }) => [status, count]));
 		} finally {
 			db.close();
 		}
+	}
+
+	/**
+	 * How many of `eventIds` the workflow's dedupe store holds in the database right now, read
+	 * with the package's own store code from n8n's SQLite file: what a restarted n8n starts from.
+	 */
+	async idsInStore(workflow, eventIds) {
+		const [row] = await this.query('SELECT staticData FROM workflow_entity WHERE id = ?', [
+			workflow.id,
+		]);
+		const staticData = row?.staticData ? JSON.parse(row.staticData) : {};
+		const stored = staticData.global?.[`pivotalTrigger.dedupe.${workflow.nodeId}`];
+		const { DedupeLedger } = require(
+			path.join(REPO_DIR, 'dist', 'nodes', 'Pivotal', 'dedupeStore.js'),
+		);
+		const ledger = new DedupeLedger('e2e-reader');
+		ledger.sync(stored, Math.floor(Date.now() / 1000));
+		return eventIds.filter((id) => ledger.has(id)).length;
 	}
 
 	async executionIds(workflow) {
