@@ -1,4 +1,8 @@
-import { DedupeLedger, type StoredDedupeState } from '../nodes/Pivotal/dedupeStore';
+import {
+	DedupeLedger,
+	STORE_FORMAT_VERSION,
+	type StoredDedupeState,
+} from '../nodes/Pivotal/dedupeStore';
 import { SAVE_GRACE_SECONDS } from '../nodes/Pivotal/entryLog';
 import {
 	receiveDelivery,
@@ -86,7 +90,7 @@ describe('receiveDelivery', () => {
 		expect(deliver(request({ secret, event, dedupe: access })).body.status).toBe('accepted');
 		expect(deliver(request({ secret, event, dedupe: access })).body.status).toBe('duplicate');
 		expect(saved).toHaveLength(1);
-		expect(saved[0]).toMatchObject({ v: 2, rev: 'test.1' });
+		expect(saved[0]).toMatchObject({ v: STORE_FORMAT_VERSION, rev: 'test.1' });
 	});
 
 	it('brings a lagging database up to date when a duplicate arrives, and only then', () => {
