@@ -4,6 +4,7 @@ import {
 	BUCKET_SECONDS,
 	EntryLog,
 	HourlyNotice,
+	isRecord,
 	sharedPerNode,
 	type EntryLimits,
 	type EntryLogFormat,
@@ -18,6 +19,7 @@ import {
 	decodeSealed,
 	encodeSealed,
 	MAX_WIDTH,
+	sealedCount,
 	sealWidth,
 	sortUnique,
 	truncateSealed,
@@ -191,7 +193,7 @@ export class DedupeLedger {
 			absorb: (code: string, part: SealedPart | undefined) => {
 				const theirs = decodeSealed(code);
 				if (theirs === undefined) return undefined;
-				index.reserve(theirs.count);
+				index.reserve(index.size + theirs.count);
 				const news = new Uint32Array(2 * theirs.count);
 				let absorbed = 0;
 				for (let i = 0; i < theirs.count; i++) {
@@ -270,6 +272,7 @@ export class DedupeLedger {
 
 	/** See EntryLog.sync: merges what other processes saved, and tells whether to save again. */
 	sync(stored: unknown, nowSeconds: number): SyncResult {
+		if (this.index.size === 0) this.index.reserve(storedCount(stored));
 		const result = this.log.sync(stored, nowSeconds);
 		// Another process ran them (a queue-mode worker, say): no claim here waits for them any more.
 		if (result.absorbed > 0) {
@@ -314,6 +317,20 @@ export class DedupeLedger {
 	persistent(): StoredDedupeState {
 		return this.log.persistent();
 	}
+}
+
+/** About how many ids stored state holds, read from its sealed parts' headers only. */
+function storedCount(stored: unknown): number {
+	if (!isRecord(stored) || !Array.isArray(stored.buckets)) return 0;
+	let count = 0;
+	for (const bucket of stored.buckets) {
+		const text: unknown = Array.isArray(bucket) ? bucket[1] : undefined;
+		if (typeof text !== 'string') continue;
+		const comma = text.indexOf(',');
+		const sealed = comma < 0 ? 0 : (sealedCount(text.slice(0, comma)) ?? 0);
+		count += sealed + Math.floor((text.length - comma - 1) / FINGERPRINT_CHARS);
+	}
+	return count;
 }
 
 const ledgers = new Map<string, DedupeLedger>();

@@ -64,9 +64,9 @@ export class PrefixSet {
 		return true;
 	}
 
-	/** Makes room for `more` prefixes at once, so a restart does not grow the table step by step. */
-	reserve(more: number) {
-		if (this.count + more > this.capacity * MAX_LOAD) this.resize(this.count + more);
+	/** Makes room for `total` prefixes at once, so a restart does not grow the table step by step. */
+	reserve(total: number) {
+		if (total > this.capacity * MAX_LOAD) this.resize(total);
 	}
 
 	private find(hi: number, tag: number, exact: boolean): number {
@@ -100,8 +100,8 @@ export class PrefixSet {
 
 /** The second half cut to the width, with the bit just past it set: never 0, so 0 is a free slot. */
 function tagged(lo: number, width: number): number {
-	const mark = 2 ** (63 - width);
-	return ((lo & -(mark * 2)) | mark) >>> 0;
+	const mark = 1 << (63 - width);
+	return ((lo & ~((mark << 1) - 1)) | mark) >>> 0;
 }
 
 /** Two tagged second halves (of equal first halves) agree on the shorter prefix's bits. */

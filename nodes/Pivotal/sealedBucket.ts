@@ -276,6 +276,14 @@ function payloadWords(code: string): Uint32Array | undefined {
 	return words;
 }
 
+/** The 32 bits from `position` on. */
+function windowAt(words: Uint32Array, position: number): number {
+	const word = position >>> 5;
+	const offset = position & 31;
+	// Shifting by 32 shifts by nothing: the second shift makes the offset-0 case 0.
+	return ((words[word] << offset) | ((words[word + 1] >>> 1) >>> (31 - offset))) >>> 0;
+}
+
 /**
  * The prefixes of a sealed part, or undefined when it is not a well-formed one: stored state
  * may have been damaged, and a bad bucket must cost only itself.
@@ -307,49 +315,25 @@ export function decodeSealed(code: string): DecodedPart | undefined {
 	for (let i = 0; i < count; i++) {
 		starts[i] = position;
 		let quotient = 0;
-		let offset = position & 31;
-		let window =
-			offset === 0
-				? words[position >>> 5]
-				: ((words[position >>> 5] << offset) | (words[(position >>> 5) + 1] >>> (32 - offset))) >>>
-					0;
+		let window = windowAt(words, position);
 		while (window === 0) {
 			quotient += 32;
 			position += 32;
 			if (position > bits) return undefined;
-			offset = position & 31;
-			window =
-				offset === 0
-					? words[position >>> 5]
-					: ((words[position >>> 5] << offset) |
-							(words[(position >>> 5) + 1] >>> (32 - offset))) >>>
-						0;
+			window = windowAt(words, position);
 		}
 		const zeros = Math.clz32(window);
 		quotient += zeros;
 		position += zeros + 1;
 		let rest = 0;
 		if (highBits > 0) {
-			offset = position & 31;
-			window =
-				offset === 0
-					? words[position >>> 5]
-					: ((words[position >>> 5] << offset) |
-							(words[(position >>> 5) + 1] >>> (32 - offset))) >>>
-						0;
-			rest = window >>> (32 - highBits);
+			rest = windowAt(words, position) >>> (32 - highBits);
 			position += highBits;
 		}
 		let fraction = 0;
 		if (lowBits > 0) {
-			offset = position & 31;
-			window =
-				offset === 0
-					? words[position >>> 5]
-					: ((words[position >>> 5] << offset) |
-							(words[(position >>> 5) + 1] >>> (32 - offset))) >>>
-						0;
-			fraction = lowBits === 32 ? window : window >>> (32 - lowBits);
+			const bitsRead = windowAt(words, position);
+			fraction = lowBits === 32 ? bitsRead : bitsRead >>> (32 - lowBits);
 			position += lowBits;
 		}
 		let gapHigh: number;
