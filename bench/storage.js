@@ -69,6 +69,8 @@ function runB3({ command, versions, log }) {
 	const rows = [];
 	for (const ids of SIZES) {
 		const ledger = filledLedger(dedupeStore.DedupeLedger, ids, nowSeconds, `bench-b3-${ids}`);
+		// As the node does before every delivery: the cap decides how the ended hours are sealed.
+		ledger.prune(nowSeconds, { retentionSeconds: RETENTION_HOURS * HOUR, maxIds: ids });
 		const compact = staticDataOf(ledger);
 		const naive = naiveStaticData(ids, nowSeconds);
 		const timed = TIMED_SIZES.includes(ids);

@@ -1,4 +1,8 @@
-import { DedupeLedger, type StoredDedupeState } from '../nodes/Pivotal/dedupeStore';
+import {
+	DedupeLedger,
+	STORE_FORMAT_VERSION,
+	type StoredDedupeState,
+} from '../nodes/Pivotal/dedupeStore';
 import { SAVE_GRACE_SECONDS } from '../nodes/Pivotal/entryLog';
 import {
 	receiveDelivery,
@@ -86,7 +90,7 @@ describe('receiveDelivery', () => {
 		expect(deliver(request({ secret, event, dedupe: access })).body.status).toBe('accepted');
 		expect(deliver(request({ secret, event, dedupe: access })).body.status).toBe('duplicate');
 		expect(saved).toHaveLength(1);
-		expect(saved[0]).toMatchObject({ v: 2, rev: 'test.1' });
+		expect(saved[0]).toMatchObject({ v: STORE_FORMAT_VERSION, rev: 'test.1' });
 	});
 
 	it('brings a lagging database up to date when a duplicate arrives, and only then', () => {
@@ -205,7 +209,9 @@ describe('receiveDelivery', () => {
 		expect(first.body.status).toBe('accepted');
 		expect(capWarnings(first)).toBe(1);
 		expect(access.ledger.size).toBe(1000);
-		expect(access.ledger.has('evt_old_0')).toBe(false);
+		// One old id made room (which one depends on whether its hour is sealed yet).
+		const kept = Array.from({ length: 1000 }, (_, i) => access.ledger.has(`evt_old_${i}`));
+		expect(kept.filter(Boolean)).toHaveLength(999);
 		expect(capWarnings(deliver(request({ dedupe: access, nowMs: nowMs + 1000 })))).toBe(0);
 		expect(capWarnings(deliver(request({ dedupe: access, nowMs: nowMs + 3_600_000 })))).toBe(1);
 		expect(access.ledger.size).toBe(1000);

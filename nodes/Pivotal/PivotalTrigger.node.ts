@@ -345,7 +345,7 @@ export class PivotalTrigger implements INodeType {
 						default: 100000,
 						typeOptions: { minValue: 1000, maxValue: 1000000 },
 						description:
-							'How many processed event IDs are kept for deduplication. Keep it above the number of events Pivotal sends within Remember Event IDs for (Days). Each costs 12 bytes of workflow data. When full, the oldest IDs are dropped first and a warning is logged.',
+							'How many processed event IDs are kept for deduplication. Keep it above the number of events Pivotal sends within Remember Event IDs for (Days). Each costs about 8 bytes of workflow data (12 within the hour it arrived in). When full, the oldest IDs are dropped first and a warning is logged.',
 					},
 					{
 						displayName: 'Object ID Field',
@@ -642,6 +642,10 @@ export class PivotalTrigger implements INodeType {
 				if (version !== undefined) stores.versions?.ledger.settle(version, now, true);
 			}
 		}
+		// Where runs record ids, ended hours are compacted too (a queue-mode worker gets no deliveries).
+		const settings = settingsFrom(options);
+		stores.dedupe.ledger.prune(now, settings);
+		stores.versions?.ledger.prune(now, settings);
 		const { commit } = nodeStateOf(this.getWorkflow().id, node.id);
 		if (await commit.join()) saveStores(stores);
 		return [items];

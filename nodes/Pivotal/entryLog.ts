@@ -19,7 +19,11 @@ export interface StoredEntryLog {
 	 * Writers quiet for longer than the retention go.
 	 */
 	writers: Record<string, WriterEntry>;
-	/** [hour start in epoch seconds, the entries that arrived in that hour, end to end] */
+	/**
+	 * [hour start in epoch seconds, the entries that arrived in that hour, end to end]. With
+	 * sealing (SealedHooks), a bucket whose hour has ended is `<sealed part>,<entries>`: the
+	 * owner's compact form of most of them, then those that came since it was sealed.
+	 */
 	buckets: Array<[number, string]>;
 }
 
@@ -29,7 +33,7 @@ export interface EntryLogFormat {
 	readable: readonly unknown[];
 	/** Every entry has this many characters, so a bucket is read without separators. */
 	entryChars: number;
-	/** What a readable bucket string looks like. */
+	/** What a readable bucket string (or the entries after a sealed part) looks like. */
 	bucketPattern: RegExp;
 	/** Names the state in problems: "stored <name> state has an unknown format". */
 	name: string;
@@ -43,6 +47,42 @@ export interface EntryHooks {
 	absorb(entry: string, start: number): boolean;
 	/** An entry leaving the log: aged out or evicted at the cap. */
 	dropped(entry: string): void;
+	/** Present when the owner can seal buckets whose hour has ended. */
+	sealed?: SealedHooks;
+}
+
+/** A sealed part of a bucket: the owner's compact form of its entries. */
+export interface SealedPart {
+	code: string;
+	count: number;
+}
+
+/**
+ * A compact form for buckets whose hour has ended, kept by the owner, which also keeps its
+ * index in step with what each sealed part holds (the parts may hold less than the entries
+ * did, prefixes of them, say). A sealed part never contains `,`.
+ */
+export interface SealedHooks {
+	/** A bucket's sealed part (if any) with the entries that came since, sealed together. */
+	seal(part: SealedPart | undefined, entries: string, limits: EntryLimits): SealedPart | undefined;
+	/**
+	 * Another state's sealed part of a bucket: the owner takes in what its index lacks and
+	 * returns this log's part of the bucket with it; undefined when the code is unreadable.
+	 */
+	absorb(
+		code: string,
+		part: SealedPart | undefined,
+	): { part: SealedPart | undefined; absorbed: number } | undefined;
+	/** The part without `count` of its entries (which ones is the owner's choice). */
+	evict(part: SealedPart, count: number): SealedPart | undefined;
+	/** A whole part leaving the log. */
+	dropped(part: SealedPart): void;
+}
+
+/** Another writer's bucket as last merged. */
+interface MergedBucket {
+	sealed?: string;
+	entries: string;
 }
 
 export interface EntryLimits {
@@ -107,6 +147,10 @@ export class EntryLog {
 	 * costs one string append and the view never has to be rebuilt.
 	 */
 	private readonly buckets: Array<[number, string]> = [];
+	/** The sealed part of each bucket that has one, by hour start. */
+	private readonly sealedParts = new Map<number, SealedPart>();
+	/** The limits of the last prune: sealing cuts entries to what the cap needs. */
+	private limits?: EntryLimits;
 	private entries = 0;
 	private revision = 0;
 	/** [when, revision] as the revision grew, oldest first: which revisions are older than the grace. */
@@ -117,7 +161,7 @@ export class EntryLog {
 	 * Per writer, the bucket strings last merged from its state. A writer only appends to a
 	 * bucket or drops entries from its front, so the next merge of its state reads only what follows.
 	 */
-	private readonly mergedBuckets = new Map<string, Map<number, string>>();
+	private readonly mergedBuckets = new Map<string, Map<number, MergedBucket>>();
 	private lastSeenAt = 0;
 	private address?: string;
 	private readonly view: StoredEntryLog;
@@ -180,6 +224,7 @@ export class EntryLog {
 		const { absorbed, unreadable } = this.merge(writerOf(stored.rev), stored.buckets);
 		// Entries read from a previous format are known to no writer: this one takes them over.
 		if (isPrevious && absorbed > 0) this.bumpRevision(nowSeconds);
+		this.sealEnded(nowSeconds);
 		if (absorbed > 0 || news.length > 0) this.refreshView(nowSeconds);
 		const behind = isPrevious || unreadable > 0 || own < revision;
 		return unreadable === 0
@@ -227,6 +272,7 @@ export class EntryLog {
 
 	/** Drops entries older than the retention, then the oldest entries beyond the cap. */
 	prune(nowSeconds: number, limits: EntryLimits): { expired: number; evicted: number } {
+		this.limits = limits;
 		const cutoff = nowSeconds - limits.retentionSeconds;
 		let expired = 0;
 		let evicted = 0;
@@ -236,6 +282,7 @@ export class EntryLog {
 		while (this.entries > limits.maxEntries) {
 			evicted += this.dropOldest(this.entries - limits.maxEntries);
 		}
+		this.sealEnded(nowSeconds);
 		// A writer quiet for longer than the retention has no entries left to merge.
 		for (const [writer, [, seenAt]] of this.merged) {
 			if (seenAt <= cutoff) {
@@ -268,24 +315,41 @@ export class EntryLog {
 	/** Absorbs the entries of `writer`'s buckets that follow what was merged from it last time. */
 	private merge(writer: string | undefined, buckets: unknown[]) {
 		const { entryChars, bucketPattern } = this.format;
-		const previous = (writer !== undefined && this.mergedBuckets.get(writer)) || new Map();
-		const current = new Map<number, string>();
+		const { sealed } = this.hooks;
+		const previous =
+			(writer !== undefined && this.mergedBuckets.get(writer)) || new Map<number, MergedBucket>();
+		const current = new Map<number, MergedBucket>();
 		let absorbed = 0;
 		let unreadable = 0;
 		for (const bucket of buckets) {
-			const [start, entries] = Array.isArray(bucket) ? bucket : [];
+			const [start, text] = Array.isArray(bucket) ? bucket : [];
+			const read = typeof text === 'string' ? splitBucket(text) : undefined;
 			if (
 				!Number.isSafeInteger(start) ||
-				typeof entries !== 'string' ||
-				entries.length % entryChars !== 0 ||
-				!bucketPattern.test(entries)
+				read === undefined ||
+				(read.sealed !== undefined && sealed === undefined) ||
+				read.entries.length % entryChars !== 0 ||
+				!bucketPattern.test(read.entries)
 			) {
 				unreadable++;
 				continue;
 			}
-			current.set(start, entries);
+			const before = previous.get(start);
+			if (read.sealed !== undefined && sealed !== undefined && read.sealed !== before?.sealed) {
+				const part = this.sealedParts.get(start);
+				const result = sealed.absorb(read.sealed, part);
+				if (result === undefined) {
+					unreadable++;
+					continue;
+				}
+				if (result.part !== part) this.setSealed(this.bucketAt(start), result.part);
+				this.entries += (result.part?.count ?? 0) - (part?.count ?? 0);
+				absorbed += result.absorbed;
+			}
+			current.set(start, read);
+			const { entries } = read;
 			for (
-				let at = this.unreadFrom(previous.get(start), entries);
+				let at = this.unreadFrom(before?.entries, entries);
 				at < entries.length;
 				at += entryChars
 			) {
@@ -302,13 +366,51 @@ export class EntryLog {
 	/**
 	 * Where the entries not merged yet start in a writer's bucket. When the bucket still has, at
 	 * the same offset, the last entry read from it before, the writer only appended since; had it
-	 * dropped entries from the front, another entry would stand there (bar a fingerprint collision).
+	 * dropped entries from the front (or sealed them), another entry would stand there (bar a
+	 * fingerprint collision).
 	 */
 	private unreadFrom(before: string | undefined, entries: string): number {
 		const { entryChars } = this.format;
 		if (before === undefined || before.length === 0 || entries.length < before.length) return 0;
 		const last = before.length - entryChars;
 		return entries.startsWith(before.slice(last), last) ? before.length : 0;
+	}
+
+	/** The entries of a bucket not in its sealed part. */
+	private unsealedOf(bucket: [number, string]): string {
+		const part = this.sealedParts.get(bucket[0]);
+		return part === undefined ? bucket[1] : bucket[1].slice(part.code.length + 1);
+	}
+
+	/** Gives a bucket a new sealed part (or none), keeping the entries that follow it. */
+	private setSealed(bucket: [number, string], part: SealedPart | undefined, entries?: string) {
+		const rest = entries ?? this.unsealedOf(bucket);
+		if (part === undefined) {
+			this.sealedParts.delete(bucket[0]);
+			bucket[1] = rest;
+		} else {
+			this.sealedParts.set(bucket[0], part);
+			bucket[1] = `${part.code},${rest}`;
+		}
+	}
+
+	/** Seals the entries of every bucket whose hour has ended; needs the limits of a prune. */
+	private sealEnded(nowSeconds: number) {
+		const { sealed } = this.hooks;
+		const { limits } = this;
+		if (sealed === undefined || limits === undefined) return;
+		for (const bucket of this.buckets) {
+			if (bucket[0] + BUCKET_SECONDS > nowSeconds) break;
+			const part = this.sealedParts.get(bucket[0]);
+			// Sealed with nothing since: the common case, told without copying the bucket.
+			if (part !== undefined && bucket[1].length === part.code.length + 1) continue;
+			const entries = this.unsealedOf(bucket);
+			if (entries.length === 0) continue;
+			const next = sealed.seal(part, entries, limits);
+			this.entries +=
+				(next?.count ?? 0) - (part?.count ?? 0) - entries.length / this.format.entryChars;
+			this.setSealed(bucket, next, '');
+		}
 	}
 
 	private append(entry: string, start: number) {
@@ -326,21 +428,48 @@ export class EntryLog {
 		return bucket;
 	}
 
-	/** Removes up to `count` of the entries that arrived first in the oldest bucket; returns how many went. */
+	/**
+	 * Removes up to `count` entries of the oldest bucket: those that arrived first among its
+	 * unsealed ones, then what the owner picks from its sealed part. Returns how many went.
+	 */
 	private dropOldest(count: number): number {
 		const { entryChars } = this.format;
 		const bucket = this.buckets[0];
-		const entries = bucket[1];
+		const entries = this.unsealedOf(bucket);
 		const dropChars = Math.min(entries.length, count * entryChars);
 		for (let at = 0; at < dropChars; at += entryChars) {
 			this.hooks.dropped(entries.slice(at, at + entryChars));
 		}
-		if (dropChars === entries.length) this.buckets.shift();
-		else bucket[1] = entries.slice(dropChars);
-		const dropped = dropChars / entryChars;
+		let dropped = dropChars / entryChars;
+		let part = this.sealedParts.get(bucket[0]);
+		const { sealed } = this.hooks;
+		if (part !== undefined && sealed !== undefined && dropped < count) {
+			const fromPart = Math.min(part.count, count - dropped);
+			if (fromPart === part.count) {
+				sealed.dropped(part);
+				part = undefined;
+			} else {
+				part = sealed.evict(part, fromPart);
+			}
+			dropped += fromPart;
+		}
+		if (part === undefined && dropChars === entries.length) {
+			this.sealedParts.delete(bucket[0]);
+			this.buckets.shift();
+		} else {
+			this.setSealed(bucket, part, entries.slice(dropChars));
+		}
 		this.entries -= dropped;
 		return dropped;
 	}
+}
+
+/** A stored bucket string: its sealed part, if any, and the entries after it. */
+function splitBucket(text: string): MergedBucket | undefined {
+	const comma = text.indexOf(',');
+	if (comma < 0) return { entries: text };
+	const entries = text.slice(comma + 1);
+	return entries.includes(',') ? undefined : { sealed: text.slice(0, comma), entries };
 }
 
 /** A warning worth repeating, but not for every delivery: due at most once an hour. */

@@ -1,0 +1,109 @@
+import {
+	decodeSealed,
+	encodeSealed,
+	MAX_WIDTH,
+	MIN_WIDTH,
+	sealWidth,
+	sortUnique,
+	truncateSealed,
+	type Prefixes,
+} from '../nodes/Pivotal/sealedBucket';
+
+/** mulberry32: the same "random" sets on every run. */
+function seededRandom(seed: number): () => number {
+	let state = seed >>> 0;
+	return () => {
+		state = (state + 0x6d2b79f5) >>> 0;
+		let t = state;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+	};
+}
+
+function randomSet(random: () => number, count: number, width: number): Prefixes {
+	const pairs = new Uint32Array(2 * count);
+	for (let i = 0; i < 2 * count; i++) pairs[i] = Math.floor(random() * 2 ** 32);
+	return { pairs, count: sortUnique(pairs, count, width), width };
+}
+
+function valuesOf({ pairs, count }: Prefixes): string[] {
+	return Array.from({ length: count }, (_, i) => `${pairs[2 * i]}:${pairs[2 * i + 1]}`);
+}
+
+describe('sealed bucket codec', () => {
+	it('a sealed bucket decodes to the same set it encoded', () => {
+		const random = seededRandom(11);
+		const highest = (width: number) => ({
+			pairs: Uint32Array.of(0xffffffff, (0xffffffff << (64 - width)) >>> 0),
+			count: 1,
+			width,
+		});
+		const sets: Prefixes[] = [
+			{ pairs: new Uint32Array(0), count: 0, width: 57 },
+			{ pairs: Uint32Array.of(0, 0), count: 1, width: 57 },
+			{ pairs: Uint32Array.of(0, 0, 0, 2 ** 31), count: 2, width: MIN_WIDTH },
+			highest(MIN_WIDTH),
+			highest(57),
+			highest(MAX_WIDTH),
+		];
+		for (const width of [MIN_WIDTH, 50, 57, 60, MAX_WIDTH]) {
+			for (const count of [1, 2, 7, 600, 6000]) sets.push(randomSet(random, count, width));
+		}
+		// Dense runs: consecutive values, gaps of one unit.
+		const dense = new Uint32Array(2 * 500);
+		for (let i = 0; i < 500; i++) dense[2 * i + 1] = (i << 1) >>> 0;
+		sets.push({ pairs: dense, count: 500, width: MAX_WIDTH });
+		for (const set of sets) {
+			const decoded = decodeSealed(encodeSealed(set));
+			expect(decoded).toBeDefined();
+			expect(decoded?.width).toBe(set.width);
+			expect(valuesOf(decoded as Prefixes)).toEqual(valuesOf(set));
+		}
+	});
+
+	it('keeps each value to the width it is cut to, repeats once', () => {
+		const pairs = Uint32Array.of(5, 0xffffffff, 5, 0xfffffffe, 4, 1);
+		expect(sortUnique(pairs, 3, 33)).toBe(2);
+		expect(Array.from(pairs.subarray(0, 4))).toEqual([4, 0, 5, 2 ** 31]);
+	});
+
+	it('costs under 7.6 characters per id for a full bucket at the default cap', () => {
+		const set = randomSet(seededRandom(3), 596, sealWidth(100_000));
+		expect(encodeSealed(set).length / set.count).toBeLessThan(7.6);
+	});
+
+	it('chooses the width from the cap: log2(cap) + 40 bits, within bounds', () => {
+		expect(sealWidth(100_000)).toBe(57);
+		expect(sealWidth(1_000_000)).toBe(60);
+		expect(sealWidth(2 ** 17)).toBe(57);
+		expect(sealWidth(1)).toBe(40);
+		expect(sealWidth(2 ** 40)).toBe(MAX_WIDTH);
+	});
+
+	it('cuts the greatest ids off without coding the rest again', () => {
+		const set = randomSet(seededRandom(5), 1000, 57);
+		const code = encodeSealed(set);
+		const decoded = decodeSealed(code);
+		if (decoded === undefined) throw new Error('unreadable');
+		for (const keep of [999, 500, 1]) {
+			const cut = decodeSealed(truncateSealed(code, decoded, keep));
+			expect(cut && valuesOf(cut)).toEqual(valuesOf(set).slice(0, keep));
+		}
+	});
+
+	it('rejects damaged codes rather than reading wrong ids', () => {
+		const code = encodeSealed(randomSet(seededRandom(7), 300, 57));
+		const damaged = [
+			'',
+			'*',
+			code.slice(0, -2),
+			`${code}!!`,
+			`${code.slice(0, 20)}"${code.slice(21)}`,
+			`${code.slice(0, 3)}~~~~${code.slice(7)}`,
+			`*${String.fromCharCode(0x21 + 70)}${code.slice(2)}`,
+			`${code.slice(0, 30)}\u00e9${code.slice(31)}`,
+		];
+		for (const text of damaged) expect(decodeSealed(text)).toBeUndefined();
+	});
+});
