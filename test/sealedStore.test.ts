@@ -1,5 +1,9 @@
 import { BUCKET_SECONDS, DedupeLedger, fingerprint } from '../nodes/Pivotal/dedupeStore';
-import { SAVE_GRACE_SECONDS, type StoredEntryLog } from '../nodes/Pivotal/entryLog';
+import {
+	BUCKETS_PER_TURN,
+	SAVE_GRACE_SECONDS,
+	type StoredEntryLog,
+} from '../nodes/Pivotal/entryLog';
 
 const DAY = 86_400;
 const HOUR = BUCKET_SECONDS;
@@ -32,6 +36,34 @@ describe('DedupeLedger with sealed buckets (format 3)', () => {
 		const bytes = JSON.stringify(ledger.persistent()).length;
 		expect(bytes / ledger.size).toBeLessThanOrEqual(8);
 		expect(ledger.persistent().buckets.filter(isSealed)).toHaveLength(168);
+	});
+
+	it('reads a large store after a restart in turns, then the sync finds nothing left to read', async () => {
+		const before = new DedupeLedger('w1');
+		filledOverAWeek(before, 20_000);
+		before.add('evt_now', NOW + 5);
+		before.prune(NOW + 10, WEEK);
+		const stored = persisted(before.persistent());
+		const restarted = new DedupeLedger('w2');
+		let turns = 0;
+		let heldAtFirstTurn = -1;
+		await restarted.firstRead(stored, async () => {
+			if (turns++ === 0) heldAtFirstTurn = restarted.size;
+		});
+		// 169 buckets, BUCKETS_PER_TURN at a time: other requests are served in between.
+		expect(turns).toBe(Math.floor(169 / BUCKETS_PER_TURN));
+		expect(heldAtFirstTurn).toBeGreaterThan(0);
+		expect(heldAtFirstTurn).toBeLessThan(20_001);
+		expect(restarted.size).toBe(20_001);
+		expect(restarted.sync(stored, NOW + 11)).toEqual({ absorbed: 0, behind: false });
+		expect(restarted.has('evt_0') && restarted.has('evt_19999') && restarted.has('evt_now')).toBe(
+			true,
+		);
+		// Asked again (the next request), it is done: nothing is read twice.
+		await restarted.firstRead(stored, async () => {
+			turns++;
+		});
+		expect(turns).toBe(Math.floor(169 / BUCKETS_PER_TURN));
 	});
 
 	it('keeps an hour open while it lasts and seals it once it has ended', () => {

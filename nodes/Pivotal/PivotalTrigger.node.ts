@@ -31,6 +31,7 @@ import type { StoredEntryLog } from './entryLog';
 import { GroupCommit } from './groupCommit';
 import {
 	MISCONFIGURED,
+	firstReadStores,
 	receiveDelivery,
 	saveStores,
 	syncStores,
@@ -162,6 +163,8 @@ function storesIn(
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+/** Lets n8n serve other requests between the parts of a store's first read. */
+const turnOfTheEventLoop = async () => await sleep(0);
 
 /**
  * How long a run may wait to carry the ids of the runs after it in one save: the most an id
@@ -516,6 +519,7 @@ export class PivotalTrigger implements INodeType {
 					node.id,
 					options.skipStale === true,
 				);
+		if (stores) await firstReadStores(stores, turnOfTheEventLoop);
 		const headers = this.getHeaderData();
 		const self = options.routeToOneProcess && stores ? addressOf(req.socket) : undefined;
 		if (self) stores?.dedupe.ledger.locatedAt(self);
@@ -631,6 +635,7 @@ export class PivotalTrigger implements INodeType {
 			node.id,
 			options.skipStale === true,
 		);
+		await firstReadStores(stores, turnOfTheEventLoop);
 		const now = nowSeconds();
 		const lines: LogLine[] = [];
 		syncStores(stores, now, lines);

@@ -269,6 +269,12 @@ export class DedupeLedger {
 		else this.claims.delete(fingerprint(id));
 	}
 
+	/** See EntryLog.firstRead: takes in a large stored state without blocking n8n. */
+	async firstRead(stored: unknown, pause: () => Promise<void>): Promise<void> {
+		if (this.index.size === 0) this.index.reserve(storedCount(stored));
+		await this.log.firstRead(stored, pause);
+	}
+
 	/** See EntryLog.sync: merges what other processes saved, and tells whether to save again. */
 	sync(stored: unknown, nowSeconds: number): SyncResult {
 		if (this.index.size === 0) this.index.reserve(storedCount(stored));

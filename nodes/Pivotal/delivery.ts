@@ -158,6 +158,13 @@ export interface Stores {
 	versions?: VersionAccess;
 }
 
+/** A large stored state's first read, for each of the node's stores (see EntryLog.firstRead). */
+export async function firstReadStores(stores: Stores, pause: () => Promise<void>) {
+	for (const store of [stores.dedupe, stores.versions]) {
+		if (store) await store.ledger.firstRead(store.stored, pause);
+	}
+}
+
 /** syncStore for each of the node's stores. */
 export function syncStores(stores: Stores, nowSeconds: number, log: LogLine[]) {
 	for (const store of [stores.dedupe, stores.versions]) {

@@ -6,6 +6,8 @@ export const BUCKET_SECONDS = 3600;
  * than this are on their way, not overwritten.
  */
 export const SAVE_GRACE_SECONDS = 5;
+/** How many stored buckets a first read takes in per turn of the event loop (see firstRead). */
+export const BUCKETS_PER_TURN = 16;
 
 export type WriterEntry = [revision: number, seenAt: number, address?: string];
 
@@ -162,6 +164,7 @@ export class EntryLog {
 	 * bucket or drops entries from its front, so the next merge of its state reads only what follows.
 	 */
 	private readonly mergedBuckets = new Map<string, Map<number, MergedBucket>>();
+	private reading?: Promise<void>;
 	private lastSeenAt = 0;
 	private address?: string;
 	private readonly view: StoredEntryLog;
@@ -183,6 +186,37 @@ export class EntryLog {
 		this.append(entry, bucketOf(nowSeconds));
 		this.bumpRevision(nowSeconds);
 		this.refreshView(nowSeconds);
+	}
+
+	/**
+	 * The first read of stored state by a log that holds nothing yet (after a restart, or once
+	 * the node's state was let go), spread over turns of the event loop, `BUCKETS_PER_TURN`
+	 * buckets at a time: read whole, a store of 1,000,000 ids would hold up every request n8n is
+	 * serving for over 100 ms. The node's requests await it before they sync, and the sync then
+	 * finds nothing left to read. Earlier formats are read by the sync, at once.
+	 */
+	firstRead(stored: unknown, pause: () => Promise<void>): Promise<void> {
+		this.reading ??= this.readInTurns(stored, pause);
+		return this.reading;
+	}
+
+	private async readInTurns(stored: unknown, pause: () => Promise<void>) {
+		if (this.revision > 0 || this.mergedBuckets.size > 0) return;
+		if (!isRecord(stored) || stored.v !== this.format.version || !Array.isArray(stored.buckets)) {
+			return;
+		}
+		const writer = writerOf(stored.rev);
+		if (writer === undefined || writer === this.writerId) return;
+		const read: unknown[] = [];
+		for (const bucket of stored.buckets as unknown[]) {
+			read.push(bucket);
+			// Buckets merged in an earlier turn are the same strings now, so merging them again is a compare.
+			if (read.length % BUCKETS_PER_TURN === 0) {
+				this.merge(writer, read);
+				await pause();
+			}
+		}
+		this.merge(writer, read);
 	}
 
 	/**

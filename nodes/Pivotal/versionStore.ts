@@ -108,6 +108,11 @@ export class VersionLedger {
 		this.log.record(entry, nowSeconds);
 	}
 
+	/** See EntryLog.firstRead: takes in a large stored state without blocking n8n. */
+	async firstRead(stored: unknown, pause: () => Promise<void>): Promise<void> {
+		await this.log.firstRead(stored, pause);
+	}
+
 	/** See EntryLog.sync: merges what other processes saved, and tells whether to save again. */
 	sync(stored: unknown, nowSeconds: number): SyncResult {
 		return this.log.sync(stored, nowSeconds);
