@@ -321,36 +321,24 @@ async function deliverOnce(setup, side) {
 }
 
 /**
- * What the stores' in-memory indexes cost: n8n's resident memory after one delivery to an empty
- * store (which loads the code), then after the first to the 100,000-id and the 1,000,000-id
- * stores, which read them. Measured on a freshly started n8n.
+ * On a freshly restarted n8n: what the stores' in-memory indexes cost (resident memory after
+ * one delivery to an empty store, which loads the code, then after the first to the
+ * 100,000-id and the 1,000,000-id stores, which read them), and how the first read of the
+ * 1,000,000-id store holds up others: meanwhile a probe sends the Webhook node a request every
+ * 20 ms, and the longest any of them waited says how long n8n was blocked. The second delivery
+ * to that store is the comparison.
  */
-async function memoryPerId(setup) {
-	await deliverOnce(setup, 'empty');
-	await sleep(2000);
-	const base = residentBytes(setup.instance);
-	await deliverOnce(setup, 'pivotal');
-	await sleep(2000);
-	const hundredK = residentBytes(setup.instance);
-	await deliverOnce(setup, 'million');
-	await sleep(2000);
-	const million = residentBytes(setup.instance);
-	return {
-		base,
-		perIdHundredK: (hundredK - base) / SEEDED_IDS,
-		perIdMillion: (million - hundredK) / MILLION_IDS,
-	};
-}
-
-/**
- * After a restart, the first delivery to the 1,000,000-id store reads it whole. Meanwhile a
- * probe sends the Webhook node a request every 20 ms: the longest any of them waited says how
- * long that read blocked n8n for everyone else. The second delivery is the comparison.
- */
-async function firstReadAfterRestart(setup) {
+async function afterRestart(setup) {
 	await setup.instance.restart();
 	for (const side of Object.values(setup.sides)) await waitUntilLive(side.url);
+	const settled = async () => {
+		await sleep(2000);
+		return residentBytes(setup.instance);
+	};
 	await deliverOnce(setup, 'empty');
+	const base = await settled();
+	await deliverOnce(setup, 'pivotal');
+	const hundredK = await settled();
 	const probes = [];
 	let probing = true;
 	const probe = (async () => {
@@ -367,8 +355,15 @@ async function firstReadAfterRestart(setup) {
 	await sleep(200);
 	probing = false;
 	await probe;
+	const million = await settled();
 	const second = await deliverOnce(setup, 'million');
-	return { first, second, longestProbe: Math.max(...probes), probes: probes.length };
+	return {
+		memory: {
+			perIdHundredK: (hundredK - base) / SEEDED_IDS,
+			perIdMillion: (million - hundredK) / MILLION_IDS,
+		},
+		restart: { first, second, longestProbe: Math.max(...probes), probes: probes.length },
+	};
 }
 
 /** Bytes of static data per stored id as the database holds it after the run, per side. */
@@ -399,10 +394,6 @@ async function runB4({ command, n8nVersion, log }) {
 	let stored;
 	try {
 		setup = await setUp(workDir, log);
-		memory = await memoryPerId(setup);
-		log(
-			`B4 memory: ${formatFixed(memory.perIdHundredK, 1)} B/id at 100k, ${formatFixed(memory.perIdMillion, 1)} B/id at 1M`,
-		);
 		for (const engine of ENGINES) {
 			if (engine !== ENGINES[0]) {
 				for (const other of ENGINES)
@@ -413,7 +404,10 @@ async function runB4({ command, n8nVersion, log }) {
 			}
 			results.push(await measureEngine(setup, engine, log));
 		}
-		restart = await firstReadAfterRestart(setup);
+		({ memory, restart } = await afterRestart(setup));
+		log(
+			`B4 memory: ${formatFixed(memory.perIdHundredK, 1)} B/id at 100k, ${formatFixed(memory.perIdMillion, 1)} B/id at 1M`,
+		);
 		log(
 			`B4 first read after a restart: ${formatFixed(restart.first, 0)} ms (then ${formatFixed(restart.second, 0)} ms), longest probe ${formatFixed(restart.longestProbe, 0)} ms`,
 		);

@@ -165,6 +165,9 @@ export class EntryLog {
 	 */
 	private readonly mergedBuckets = new Map<string, Map<number, MergedBucket>>();
 	private reading?: Promise<void>;
+	/** Every bucket up to this hour is sealed, but for those in lateBuckets (see sealEnded). */
+	private sealedUpTo = Number.NEGATIVE_INFINITY;
+	private readonly lateBuckets = new Set<number>();
 	private lastSeenAt = 0;
 	private address?: string;
 	private readonly view: StoredEntryLog;
@@ -428,28 +431,46 @@ export class EntryLog {
 		}
 	}
 
-	/** Seals the entries of every bucket whose hour has ended; needs the limits of a prune. */
+	/**
+	 * Seals the entries of every bucket whose hour has ended; needs the limits of a prune. Looks
+	 * only at the hours that ended since it last ran and at buckets that got late entries, so a
+	 * delivery costs the same however many hours the store spans.
+	 */
 	private sealEnded(nowSeconds: number) {
 		const { sealed } = this.hooks;
 		const { limits } = this;
 		if (sealed === undefined || limits === undefined) return;
-		for (const bucket of this.buckets) {
-			if (bucket[0] + BUCKET_SECONDS > nowSeconds) break;
-			const part = this.sealedParts.get(bucket[0]);
-			// Sealed with nothing since: the common case, told without copying the bucket.
-			if (part !== undefined && bucket[1].length === part.code.length + 1) continue;
-			const entries = this.unsealedOf(bucket);
-			if (entries.length === 0) continue;
-			const next = sealed.seal(part, entries, limits);
-			this.entries +=
-				(next?.count ?? 0) - (part?.count ?? 0) - entries.length / this.format.entryChars;
-			this.setSealed(bucket, next, '');
+		const lastEnded = bucketOf(nowSeconds) - BUCKET_SECONDS;
+		if (lastEnded <= this.sealedUpTo && this.lateBuckets.size === 0) return;
+		for (let at = this.buckets.length - 1; at >= 0; at--) {
+			const bucket = this.buckets[at];
+			if (bucket[0] <= this.sealedUpTo) break;
+			if (bucket[0] <= lastEnded) this.seal(bucket, sealed, limits);
 		}
+		for (const start of this.lateBuckets) {
+			const bucket = this.buckets.find(([hour]) => hour === start);
+			if (bucket) this.seal(bucket, sealed, limits);
+		}
+		this.lateBuckets.clear();
+		this.sealedUpTo = Math.max(this.sealedUpTo, lastEnded);
+	}
+
+	private seal(bucket: [number, string], sealed: SealedHooks, limits: EntryLimits) {
+		const part = this.sealedParts.get(bucket[0]);
+		// Sealed with nothing since: told without copying the bucket.
+		if (part !== undefined && bucket[1].length === part.code.length + 1) return;
+		const entries = this.unsealedOf(bucket);
+		if (entries.length === 0) return;
+		const next = sealed.seal(part, entries, limits);
+		this.entries +=
+			(next?.count ?? 0) - (part?.count ?? 0) - entries.length / this.format.entryChars;
+		this.setSealed(bucket, next, '');
 	}
 
 	private append(entry: string, start: number) {
 		this.bucketAt(start)[1] += entry;
 		this.entries++;
+		if (start <= this.sealedUpTo) this.lateBuckets.add(start);
 	}
 
 	/** The bucket for an hour; new entries almost always go to the newest, so look there first. */

@@ -25,6 +25,13 @@ const { sleep } = require('../../scripts/lib/util');
 
 const now = () => Math.floor(Date.now() / 1000);
 
+/** The signed body with one amount changed, as a forger would send it. */
+function tamperedBody(signed) {
+	const tampered = Buffer.from(signed.body.toString('utf8').replace('4200', '4201'), 'utf8');
+	assert.notDeepEqual(tampered, signed.body, 'precondition: the body was changed');
+	return tampered;
+}
+
 function assertAnswer(response, status, bodyStatus, what = 'delivery') {
 	assert.equal(
 		response.status,
@@ -111,8 +118,7 @@ const scenarios = [
 		async run(ctx) {
 			const event = sampleEvent();
 			const signed = signDelivery(event, { secret: ctx.secret });
-			const tampered = Buffer.from(signed.body.toString('utf8').replace('4200', '4201'), 'utf8');
-			assert.notDeepEqual(tampered, signed.body, 'precondition: the body was changed');
+			const tampered = tamperedBody(signed);
 			const { result, executions } = await ctx.observe(ctx.main, () =>
 				postDelivery(ctx.main.urls.production, { ...signed, body: tampered }),
 			);
@@ -338,7 +344,7 @@ const scenarios = [
 			const url = flow.urls.production;
 			const event = sampleEvent();
 			const signed = signDelivery(event, { secret: ctx.secret });
-			const tampered = Buffer.from(signed.body.toString('utf8').replace('4200', '4201'), 'utf8');
+			const tampered = tamperedBody(signed);
 			const { result, executions } = await ctx.observe(
 				flow,
 				async () => ({
