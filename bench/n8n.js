@@ -188,7 +188,10 @@ async function setUp(workDir, log) {
 	const storeBytes = {};
 	for (const side of Object.keys(SIDES).filter((name) => name !== 'webhook')) {
 		const seeded = seededPivotalWorkflow(side, credentials);
-		const created = await client.createWorkflow(seeded.workflow);
+		// Megabytes of static data: n8n has once closed the connection mid-upload, so one retry.
+		const created = await client
+			.createWorkflow(seeded.workflow)
+			.catch(async () => await sleep(2000).then(() => client.createWorkflow(seeded.workflow)));
 		const kept = JSON.stringify(created.staticData ?? {}).length;
 		if (kept < seeded.storeBytes) {
 			throw new Error(`the public API did not keep ${side}'s seeded static data (${kept} bytes)`);
@@ -404,7 +407,25 @@ async function runB4({ command, n8nVersion, log }) {
 			}
 			results.push(await measureEngine(setup, engine, log));
 		}
-		({ memory, restart } = await afterRestart(setup));
+		// Three restarts: one first read is one sample of a noisy moment.
+		const restarts = [];
+		for (let round = 0; round < 3; round++) restarts.push(await afterRestart(setup));
+		const middle = (pick) => median(restarts.map(pick));
+		memory = {
+			perIdHundredK: middle((r) => r.memory.perIdHundredK),
+			perIdMillion: middle((r) => r.memory.perIdMillion),
+		};
+		restart = {
+			first: middle((r) => r.restart.first),
+			second: middle((r) => r.restart.second),
+			longestProbe: middle((r) => r.restart.longestProbe),
+			probes: restarts.map((r) => r.restart.probes).join(', '),
+			rounds: restarts
+				.map((r) =>
+					[r.restart.first, r.restart.longestProbe].map((ms) => formatFixed(ms, 0)).join('/'),
+				)
+				.join(', '),
+		};
 		log(
 			`B4 memory: ${formatFixed(memory.perIdHundredK, 1)} B/id at 100k, ${formatFixed(memory.perIdMillion, 1)} B/id at 1M`,
 		);

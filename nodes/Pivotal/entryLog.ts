@@ -7,7 +7,7 @@ export const BUCKET_SECONDS = 3600;
  */
 export const SAVE_GRACE_SECONDS = 5;
 /** How many stored buckets a first read takes in per turn of the event loop (see firstRead). */
-export const BUCKETS_PER_TURN = 16;
+export const BUCKETS_PER_TURN = 4;
 
 export type WriterEntry = [revision: number, seenAt: number, address?: string];
 
