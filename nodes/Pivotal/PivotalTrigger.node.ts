@@ -229,9 +229,13 @@ function settleOnAnswer(input: {
 		]);
 	}
 	if (claimedId === undefined || !stores) return settlement;
-	const now = nowSeconds();
-	stores.dedupe.ledger.settle(claimedId, now, settlement.safe);
-	if (heldVersion !== undefined) stores.versions?.ledger.settle(heldVersion, now, settlement.safe);
+	const record = () => {
+		const now = nowSeconds();
+		stores.dedupe.ledger.settle(claimedId, now, settlement.safe);
+		if (heldVersion !== undefined)
+			stores.versions?.ledger.settle(heldVersion, now, settlement.safe);
+	};
+	if (!settlement.safe || !runStart) record();
 	if (!settlement.safe) return settlement;
 	if (!recordsWhenRunStarts(acknowledge)) {
 		// The run's own save came before this answer, so the id needs a save of its own, and the
@@ -242,7 +246,11 @@ function settleOnAnswer(input: {
 	// write its address, which the other processes route by.
 	if (input.routed) void save?.();
 	if (!runStart) return settlement;
+	// Until the run starts its execution may not exist: the claim and the object's hold stay, so
+	// a copy still gets 409, and a newer event about the object waits, so executions are created
+	// in the order their events were accepted.
 	const started = runStart.wait().then((inTime) => {
+		record();
 		if (inTime) return;
 		input.log([
 			{

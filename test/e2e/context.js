@@ -1,6 +1,5 @@
 'use strict';
 
-const { createHash } = require('node:crypto');
 const path = require('node:path');
 
 const { N8nClient } = require('../../scripts/lib/api');
@@ -21,6 +20,19 @@ const OWNER = { email: 'owner@example.com', password: 'Pivotal-e2e-1' };
 /** How long the execution count must stay unchanged before a scenario trusts it. */
 const QUIET_MS = Number(process.env.N8N_E2E_QUIET_MS || 1500);
 const POLL_MS = 250;
+
+/**
+ * Which of `ids` a stored dedupe state holds, read with the package's own store code (the
+ * built dist/), since ended hours are kept sealed (nodes/Pivotal/sealedBucket.ts).
+ */
+function heldIds(stored, ids) {
+	const { DedupeLedger } = require(
+		path.join(REPO_DIR, 'dist', 'nodes', 'Pivotal', 'dedupeStore.js'),
+	);
+	const ledger = new DedupeLedger('e2e-reader');
+	ledger.sync(stored, Math.floor(Date.now() / 1000));
+	return ids.filter((id) => ledger.has(id));
+}
 
 /**
  * One n8n release with the packed package installed as a community package, an owner, an API
@@ -156,12 +168,7 @@ class E2eContext {
 		const { staticData } = await this.client.getWorkflow(workflow.id);
 		const global = staticData?.global ?? {};
 		const key = Object.keys(global).find((name) => name.startsWith('pivotalTrigger.dedupe.'));
-		const stored = (global[key]?.buckets ?? []).map(([, prints]) => prints).join('');
-		// The store keeps 12-character fingerprints (nodes/Pivotal/dedupeStore.ts), 12-aligned.
-		const held = new Set(stored.match(/.{12}/g) ?? []);
-		const print = (id) =>
-			createHash('sha256').update(id).digest().subarray(0, 9).toString('base64url');
-		return { held: ids.filter((id) => held.has(print(id))), rev: global[key]?.rev };
+		return { held: heldIds(global[key], ids), rev: global[key]?.rev };
 	}
 
 	/**
@@ -201,12 +208,7 @@ class E2eContext {
 		]);
 		const staticData = row?.staticData ? JSON.parse(row.staticData) : {};
 		const stored = staticData.global?.[`pivotalTrigger.dedupe.${workflow.nodeId}`];
-		const { DedupeLedger } = require(
-			path.join(REPO_DIR, 'dist', 'nodes', 'Pivotal', 'dedupeStore.js'),
-		);
-		const ledger = new DedupeLedger('e2e-reader');
-		ledger.sync(stored, Math.floor(Date.now() / 1000));
-		return eventIds.filter((id) => ledger.has(id)).length;
+		return heldIds(stored, eventIds).length;
 	}
 
 	async executionIds(workflow) {
