@@ -177,14 +177,14 @@ const GROUP_COMMIT_MS = 200;
 const RUN_START_WAIT_MS = 2000;
 const runStarts = new RunStarts(sleep);
 
-/**
- * n8n 1.x answers "When Received" before it writes the execution; 2.x after. Told apart by the
- * webhook context, which n8n-core builds: 2.x's has getWebhookResourceUrl, 1.x's does not.
- */
 function runKeyOf(workflowId: string | undefined, nodeId: string, eventId: string): string {
 	return `${nodeKey(workflowId, nodeId)}:${eventId}`;
 }
 
+/**
+ * n8n 1.x answers "When Received" before it writes the execution; 2.x after. Told apart by the
+ * webhook context, which n8n-core builds: 2.x's has getWebhookResourceUrl, 1.x's does not.
+ */
 function answersBeforeExecutionExists(context: IWebhookFunctions): boolean {
 	return !('getWebhookResourceUrl' in context);
 }
@@ -219,8 +219,8 @@ function settleOnAnswer(input: {
 }): Answer {
 	const { acknowledge, n8nStatus, claimedId, heldVersion, stores, save, runStart } = input;
 	const settlement = settle(acknowledge, n8nStatus);
-	if (!settlement.safe) runStart?.forget();
 	if (!settlement.safe) {
+		runStart?.forget();
 		input.log([
 			{
 				level: 'warn',

@@ -15,16 +15,16 @@ export class GroupCommit {
 		private readonly sleep: (ms: number) => Promise<void>,
 	) {}
 
-	/**
-	 * Called by a run once its ids are recorded: true when this run is to hand n8n the stores
-	 * (after waiting for the window, if the last commit was within it), false when a run already
-	 * waiting to do so will carry its ids.
-	 */
 	/** A run is waiting to hand n8n the stores: their state is not saved yet. */
 	get waiting(): boolean {
 		return this.pending;
 	}
 
+	/**
+	 * Called by a run once its ids are recorded: true when this run is to hand n8n the stores
+	 * (after waiting for the window, if the last commit was within it), false when a run already
+	 * waiting to do so will carry its ids.
+	 */
 	async join(): Promise<boolean> {
 		if (this.pending) return false;
 		const wait = this.lastCommitAt + this.windowMs - this.clock();
