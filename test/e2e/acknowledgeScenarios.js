@@ -95,10 +95,11 @@ async function burstThenStop(ctx, { crash }) {
 	const held = Object.values(rows).reduce((sum, count) => sum + count, 0);
 	const before = await executionsPerEvent(ctx, flow, { atLeast: rows.success ?? 0 });
 	// What the database's store holds before any further delivery could add to it.
-	const inStore = await ctx.idsInStore(
+	const stored = await ctx.storedIds(
 		flow,
 		events.map((event) => event.id),
 	);
+	const inStore = stored.held.length;
 	const resent = await Promise.all(events.map((event) => sendUntilAnswered(ctx, event, url)));
 	const ranAgain = resent.filter((response) => response.json?.status === 'accepted').length;
 	const total = await executionsPerEvent(ctx, flow, { atLeast: ranAgain });

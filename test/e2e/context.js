@@ -198,19 +198,6 @@ class E2eContext {
 		}
 	}
 
-	/**
-	 * How many of `eventIds` the workflow's dedupe store holds in the database right now, read
-	 * with the package's own store code from n8n's SQLite file: what a restarted n8n starts from.
-	 */
-	async idsInStore(workflow, eventIds) {
-		const [row] = await this.query('SELECT staticData FROM workflow_entity WHERE id = ?', [
-			workflow.id,
-		]);
-		const staticData = row?.staticData ? JSON.parse(row.staticData) : {};
-		const stored = staticData.global?.[`pivotalTrigger.dedupe.${workflow.nodeId}`];
-		return heldIds(stored, eventIds).length;
-	}
-
 	async executionIds(workflow) {
 		const list = await this.client.listExecutions(workflow.id, { includeData: false });
 		return list.map((execution) => execution.id);
