@@ -5,6 +5,7 @@ import {
 } from '../nodes/Pivotal/dedupeStore';
 import { SAVE_GRACE_SECONDS } from '../nodes/Pivotal/entryLog';
 import {
+	firstReadWhenSigned,
 	receiveDelivery,
 	type DeliveryRequest,
 	type DeliverySettings,
@@ -352,6 +353,39 @@ describe('Skip Out-of-Order Events', () => {
 			deliver(req(event, { versions: undefined, settings: SETTINGS }));
 		expect(send(about(5)).body.status).toBe('accepted');
 		expect(send(about(4)).body.status).toBe('accepted');
+	});
+});
+
+describe('the first read of a store', () => {
+	/** A store that another process saved with `ids` ids, as a restarted process finds it. */
+	function savedElsewhere(ids: number) {
+		const other = new DedupeLedger('other');
+		const now = Math.floor(Date.now() / 1000);
+		for (let i = 0; i < ids; i++) other.add(`evt_old_${i}`, now - 60);
+		return dedupeStore(persisted(other.persistent()));
+	}
+	const turn = async () => await Promise.resolve();
+
+	it('is not made for a request whose signature fails, which is rejected and reads nothing', async () => {
+		const { saved, access } = savedElsewhere(50);
+		const forged = { ...request({ dedupe: access }), signingSecret: newSecret() };
+		await firstReadWhenSigned(forged, turn);
+		expect(access.ledger.firstReadPending).toBe(true);
+		expect(receiveDelivery(forged).httpStatus).toBe(401);
+		expect(access.ledger.size).toBe(0);
+		expect(saved).toHaveLength(0);
+	});
+
+	it('is made for a signed delivery, before its id is checked', async () => {
+		const { access } = savedElsewhere(50);
+		const signed = request({ dedupe: access });
+		await firstReadWhenSigned(signed, turn);
+		expect(access.ledger.firstReadPending).toBe(false);
+		expect(access.ledger.size).toBe(50);
+		expect(access.ledger.has('evt_old_49')).toBe(true);
+		const again = request({ dedupe: access, event: sampleEvent({ id: 'evt_old_7' }) });
+		await firstReadWhenSigned(again, turn);
+		expect(deliver(again).body.status).toBe('duplicate');
 	});
 });
 

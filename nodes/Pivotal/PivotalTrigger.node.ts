@@ -32,6 +32,7 @@ import { GroupCommit } from './groupCommit';
 import {
 	MISCONFIGURED,
 	firstReadStores,
+	firstReadWhenSigned,
 	receiveDelivery,
 	saveStores,
 	syncStores,
@@ -171,7 +172,7 @@ const turnOfTheEventLoop = async () => await sleep(0);
  * stays unsaved (lost by a crash in that time, so its event runs again), and the most a
  * "When the Workflow Succeeds" answer waits for it.
  */
-const GROUP_COMMIT_MS = 200;
+const GROUP_COMMIT_MS = 250;
 
 /** The most a "When Received" 2xx waits for its run to start where n8n answers before that. */
 const RUN_START_WAIT_MS = 2000;
@@ -527,7 +528,6 @@ export class PivotalTrigger implements INodeType {
 					node.id,
 					options.skipStale === true,
 				);
-		if (stores) await firstReadStores(stores, turnOfTheEventLoop);
 		const headers = this.getHeaderData();
 		const self = options.routeToOneProcess && stores ? addressOf(req.socket) : undefined;
 		if (self) stores?.dedupe.ledger.locatedAt(self);
@@ -545,6 +545,7 @@ export class PivotalTrigger implements INodeType {
 			route: self && headers[FORWARDED_HEADER] === undefined ? { self } : undefined,
 			saveOnly: headers[SAVE_HEADER] !== undefined,
 		};
+		await firstReadWhenSigned(delivery, turnOfTheEventLoop);
 		let outcome = receiveDelivery(delivery);
 		log(outcome.log);
 		if (outcome.forwardTo) {

@@ -275,6 +275,10 @@ export class DedupeLedger {
 		await this.log.firstRead(stored, pause);
 	}
 
+	get firstReadPending(): boolean {
+		return this.log.firstReadPending;
+	}
+
 	/** See EntryLog.sync: merges what other processes saved, and tells whether to save again. */
 	sync(stored: unknown, nowSeconds: number): SyncResult {
 		if (this.index.size === 0) this.index.reserve(storedCount(stored));

@@ -165,6 +165,17 @@ export async function firstReadStores(stores: Stores, pause: () => Promise<void>
 	}
 }
 
+/**
+ * firstReadStores for a delivery's stores once its signature holds, so a forged or unsigned
+ * request never costs a read of a large store. Checked only while a read is pending.
+ */
+export async function firstReadWhenSigned(request: DeliveryRequest, pause: () => Promise<void>) {
+	const pending = [request.dedupe, request.versions].some(
+		(store) => store?.ledger.firstReadPending,
+	);
+	if (pending && verifyDelivery(request, []).ok) await firstReadStores(request, pause);
+}
+
 /** syncStore for each of the node's stores. */
 export function syncStores(stores: Stores, nowSeconds: number, log: LogLine[]) {
 	for (const store of [stores.dedupe, stores.versions]) {
@@ -274,6 +285,17 @@ const IN_PROGRESS: DeliveryOutcome['body'] = {
 	message: 'Another delivery of this event is being processed; retry later',
 };
 
+/** The delivery's signature over its raw bytes, checked with the current and previous secrets. */
+function verifyDelivery(request: DeliveryRequest, log: LogLine[]) {
+	return verifySignature({
+		rawBody: request.rawBody,
+		headers: request.headers,
+		keys: signingKeys(request, log),
+		nowSeconds: Math.floor(request.nowMs / 1000),
+		toleranceSeconds: request.settings.toleranceSeconds,
+	});
+}
+
 /**
  * Decides what one webhook delivery gets: verify the signature over the raw bytes, parse,
  * filter by event type, dedupe, and build the workflow item. Pure but for the ledger it is given.
@@ -282,13 +304,7 @@ export function receiveDelivery(request: DeliveryRequest): DeliveryOutcome {
 	const log: LogLine[] = [];
 	const { settings } = request;
 	const nowSeconds = Math.floor(request.nowMs / 1000);
-	const verification = verifySignature({
-		rawBody: request.rawBody,
-		headers: request.headers,
-		keys: signingKeys(request, log),
-		nowSeconds,
-		toleranceSeconds: settings.toleranceSeconds,
-	});
+	const verification = verifyDelivery(request, log);
 	if (!verification.ok) {
 		const which = verification.messageId ? ` ${verification.messageId}` : '';
 		log.push({ level: 'warn', message: `rejected delivery${which}: ${verification.reason}` });

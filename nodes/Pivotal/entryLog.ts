@@ -6,8 +6,12 @@ export const BUCKET_SECONDS = 3600;
  * than this are on their way, not overwritten.
  */
 export const SAVE_GRACE_SECONDS = 5;
-/** How many stored buckets a first read takes in per turn of the event loop (see firstRead). */
-export const BUCKETS_PER_TURN = 4;
+/**
+ * How many characters of stored buckets a first read takes in per turn of the event loop (see
+ * firstRead): about 5,000 ids, a millisecond or two. A request n8n serves meanwhile needs a dozen
+ * turns or more (each database query is one), and waits behind one such slice at each of them.
+ */
+export const CHARS_PER_TURN = 24_000;
 
 export type WriterEntry = [revision: number, seenAt: number, address?: string];
 
@@ -165,6 +169,7 @@ export class EntryLog {
 	 */
 	private readonly mergedBuckets = new Map<string, Map<number, MergedBucket>>();
 	private reading?: Promise<void>;
+	private readDone = false;
 	/** Every bucket up to this hour is sealed, but for those in lateBuckets (see sealEnded). */
 	private sealedUpTo = Number.NEGATIVE_INFINITY;
 	private readonly lateBuckets = new Set<number>();
@@ -193,14 +198,21 @@ export class EntryLog {
 
 	/**
 	 * The first read of stored state by a log that holds nothing yet (after a restart, or once
-	 * the node's state was let go), spread over turns of the event loop, `BUCKETS_PER_TURN`
-	 * buckets at a time: read whole, a store of 1,000,000 ids would hold up every request n8n is
-	 * serving for over 100 ms. The node's requests await it before they sync, and the sync then
-	 * finds nothing left to read. Earlier formats are read by the sync, at once.
+	 * the node's state was let go), spread over turns of the event loop, whole buckets of about
+	 * `CHARS_PER_TURN` characters at a time: read whole, a store of 1,000,000 ids would hold up
+	 * every request n8n is serving for over 100 ms. The node's requests await it before they sync,
+	 * and the sync then finds nothing left to read. Earlier formats are read by the sync, at once.
 	 */
 	firstRead(stored: unknown, pause: () => Promise<void>): Promise<void> {
-		this.reading ??= this.readInTurns(stored, pause);
+		this.reading ??= this.readInTurns(stored, pause).then(() => {
+			this.readDone = true;
+		});
 		return this.reading;
+	}
+
+	/** Whether firstRead has yet to finish (or to start). */
+	get firstReadPending(): boolean {
+		return !this.readDone;
 	}
 
 	private async readInTurns(stored: unknown, pause: () => Promise<void>) {
@@ -211,11 +223,14 @@ export class EntryLog {
 		const writer = writerOf(stored.rev);
 		if (writer === undefined || writer === this.writerId) return;
 		const read: unknown[] = [];
+		let chars = 0;
 		for (const bucket of stored.buckets as unknown[]) {
 			read.push(bucket);
+			chars += Array.isArray(bucket) && typeof bucket[1] === 'string' ? bucket[1].length : 0;
 			// Buckets merged in an earlier turn are the same strings now, so merging them again is a compare.
-			if (read.length % BUCKETS_PER_TURN === 0) {
+			if (chars >= CHARS_PER_TURN) {
 				this.merge(writer, read);
+				chars = 0;
 				await pause();
 			}
 		}

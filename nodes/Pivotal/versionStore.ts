@@ -113,6 +113,10 @@ export class VersionLedger {
 		await this.log.firstRead(stored, pause);
 	}
 
+	get firstReadPending(): boolean {
+		return this.log.firstReadPending;
+	}
+
 	/** See EntryLog.sync: merges what other processes saved, and tells whether to save again. */
 	sync(stored: unknown, nowSeconds: number): SyncResult {
 		return this.log.sync(stored, nowSeconds);
