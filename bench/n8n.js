@@ -39,6 +39,7 @@ const MILLION_IDS = 1_000_000;
 const WINDOW_SECONDS = Number(process.env.BENCH_SECONDS || 20);
 const WARMUP_SECONDS = 5;
 const CLOCK_TICKS_PER_SECOND = 100;
+const RESTARTS = 5;
 const RETENTION_SECONDS = 7 * 24 * 3600;
 /** The bench-only copy of the package whose node never writes its store (see floorPackage). */
 const FLOOR_PACKAGE = 'n8n-nodes-pivotal-floor';
@@ -423,9 +424,9 @@ async function runB4({ command, n8nVersion, log }) {
 			}
 			results.push(await measureEngine(setup, engine, log));
 		}
-		// Three restarts: one first read is one sample of a noisy moment.
+		// Five restarts: one first read is one sample of a noisy moment.
 		const restarts = [];
-		for (let round = 0; round < 3; round++) restarts.push(await afterRestart(setup));
+		for (let round = 0; round < RESTARTS; round++) restarts.push(await afterRestart(setup));
 		const middle = (pick) => median(restarts.map(pick));
 		memory = {
 			perIdHundredK: middle((r) => r.memory.perIdHundredK),
@@ -465,7 +466,16 @@ async function runB4({ command, n8nVersion, log }) {
 		restart,
 		stored,
 		storeBytes: setup.storeBytes,
-		shape: { SENDERS, BODY_BYTES, SEEDED_IDS, MILLION_IDS, WINDOW_SECONDS, WARMUP_SECONDS, SIDES },
+		shape: {
+			SENDERS,
+			BODY_BYTES,
+			SEEDED_IDS,
+			MILLION_IDS,
+			WINDOW_SECONDS,
+			WARMUP_SECONDS,
+			RESTARTS,
+			SIDES,
+		},
 	});
 }
 

@@ -164,8 +164,18 @@ function storesIn(
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-/** Lets n8n serve other requests between the parts of a store's first read. */
-const turnOfTheEventLoop = async () => await sleep(0);
+/**
+ * Lets n8n serve other requests between the parts of a store's first read, for as long as the
+ * part before took: the read then has at most half of n8n's time, and a request waiting on the
+ * database is not queued behind one part after another.
+ */
+function turnsOfTheEventLoop() {
+	let resumedAt = Date.now();
+	return async () => {
+		await sleep(Date.now() - resumedAt);
+		resumedAt = Date.now();
+	};
+}
 
 /**
  * How long a run may wait to carry the ids of the runs after it in one save: the most an id
@@ -545,7 +555,7 @@ export class PivotalTrigger implements INodeType {
 			route: self && headers[FORWARDED_HEADER] === undefined ? { self } : undefined,
 			saveOnly: headers[SAVE_HEADER] !== undefined,
 		};
-		await firstReadWhenSigned(delivery, turnOfTheEventLoop);
+		await firstReadWhenSigned(delivery, turnsOfTheEventLoop());
 		let outcome = receiveDelivery(delivery);
 		log(outcome.log);
 		if (outcome.forwardTo) {
@@ -644,7 +654,7 @@ export class PivotalTrigger implements INodeType {
 			node.id,
 			options.skipStale === true,
 		);
-		await firstReadStores(stores, turnOfTheEventLoop);
+		await firstReadStores(stores, turnsOfTheEventLoop());
 		const now = nowSeconds();
 		const lines: LogLine[] = [];
 		syncStores(stores, now, lines);
