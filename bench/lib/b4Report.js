@@ -88,16 +88,8 @@ function b4Report({
 	storeBytes,
 	shape,
 }) {
-	const {
-		SENDERS,
-		BODY_BYTES,
-		SEEDED_IDS,
-		MILLION_IDS,
-		WINDOW_SECONDS,
-		WARMUP_SECONDS,
-		RESTARTS,
-		SIDES,
-	} = shape;
+	const { SENDERS, BODY_BYTES, SEEDED_IDS, MILLION_IDS, SIDES } = shape;
+	const { WINDOW_SECONDS, WARMUP_SECONDS, RESTARTS } = shape;
 	const [legacyRun, vmRun, lazyRun] = results;
 	const legacy = legacyRun.summaries;
 	const lazy = lazyRun.summaries;
