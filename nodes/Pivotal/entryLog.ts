@@ -8,7 +8,7 @@ export const BUCKET_SECONDS = 3600;
 export const SAVE_GRACE_SECONDS = 5;
 /**
  * How many characters of stored buckets a first read takes in per turn of the event loop (see
- * firstRead): about 5,000 ids, a millisecond or two. A request n8n serves meanwhile needs a dozen
+ * firstRead): about 3,000 ids, a millisecond or two. A request n8n serves meanwhile needs a dozen
  * turns or more (each database query is one), and waits behind one such slice at each of them.
  */
 export const CHARS_PER_TURN = 24_000;
