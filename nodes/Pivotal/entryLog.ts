@@ -222,19 +222,19 @@ export class EntryLog {
 		}
 		const writer = writerOf(stored.rev);
 		if (writer === undefined || writer === this.writerId) return;
-		const read: unknown[] = [];
+		let part: unknown[] = [];
 		let chars = 0;
 		for (const bucket of stored.buckets as unknown[]) {
-			read.push(bucket);
+			part.push(bucket);
 			chars += Array.isArray(bucket) && typeof bucket[1] === 'string' ? bucket[1].length : 0;
-			// Buckets merged in an earlier turn are the same strings now, so merging them again is a compare.
 			if (chars >= CHARS_PER_TURN) {
-				this.merge(writer, read);
+				this.merge(writer, part, true);
+				part = [];
 				chars = 0;
 				await pause();
 			}
 		}
-		this.merge(writer, read);
+		this.merge(writer, part, true);
 	}
 
 	/**
@@ -364,13 +364,17 @@ export class EntryLog {
 		this.view.writers = Object.fromEntries([...this.merged, [this.writerId, own]]);
 	}
 
-	/** Absorbs the entries of `writer`'s buckets that follow what was merged from it last time. */
-	private merge(writer: string | undefined, buckets: unknown[]) {
+	/**
+	 * Absorbs the entries of `writer`'s buckets that follow what was merged from it last time.
+	 * `buckets` is the writer's whole list or, with `more`, the next part of it (a first read's),
+	 * which adds to what was merged instead of standing for all of it.
+	 */
+	private merge(writer: string | undefined, buckets: unknown[], more = false) {
 		const { entryChars, bucketPattern } = this.format;
 		const { sealed } = this.hooks;
 		const previous =
 			(writer !== undefined && this.mergedBuckets.get(writer)) || new Map<number, MergedBucket>();
-		const current = new Map<number, MergedBucket>();
+		const current = more ? previous : new Map<number, MergedBucket>();
 		let absorbed = 0;
 		let unreadable = 0;
 		for (const bucket of buckets) {
