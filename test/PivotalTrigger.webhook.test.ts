@@ -1,6 +1,12 @@
 import { fingerprint } from '../nodes/Pivotal/dedupeStore';
 import { newSecret, sampleEvent, signDelivery } from './helpers/signing';
-import { logged, newInstance, serve, type Instance } from './helpers/webhookContext';
+import {
+	logged,
+	newInstance,
+	selfRequestsServed,
+	serve,
+	type Instance,
+} from './helpers/webhookContext';
 
 function delivery(
 	instance: Instance,
@@ -27,6 +33,7 @@ function executions(result: { workflowData?: unknown[][] }) {
  * so only what reached the "database" counts. Returns each answer's status.
  */
 async function answersAfterRestart(instance: Instance, events: object[]) {
+	await selfRequestsServed();
 	jest.resetModules();
 	const restarted = (await import(
 		'./helpers/webhookContext'
@@ -77,12 +84,17 @@ describe("PivotalTrigger.webhook() in n8n-core's WebhookContext", () => {
 		expect(await answersAfterRestart(instance, [event])).toEqual(['duplicate']);
 	});
 
-	it("records the id in the run's own static data, which n8n saves when the run ends", async () => {
+	it("records a new store's first id through the save request, later ids in the run's own static data", async () => {
 		const instance = newInstance({ signingSecret: newSecret() });
-		const event = sampleEvent();
-		await serve(instance, delivery(instance, event));
+		const [first, second] = [sampleEvent(), sampleEvent()];
+		await serve(instance, delivery(instance, first));
+		// The run cannot tell an absent store from one its copy lacks, so it leaves the first save
+		// to the node's request to itself, which reads the database.
+		await selfRequestsServed();
+		expect(JSON.stringify(instance.database.staticData)).toContain(fingerprint(first.id));
+		await serve(instance, delivery(instance, second));
 		const stored = JSON.stringify(instance.database.staticData);
-		expect(stored).toContain(fingerprint(event.id));
+		expect(stored).toContain(fingerprint(second.id));
 		expect(stored).not.toContain('__pivotalTrigger');
 	});
 

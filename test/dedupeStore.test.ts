@@ -218,12 +218,8 @@ describe('DedupeLedger', () => {
 	});
 
 	it.each([
-		[
-			'a future format',
-			{ v: STORE_FORMAT_VERSION + 1, rev: 'x.1', writers: {}, buckets: [] },
-			'unknown format',
-		],
 		['a string', 'garbage', 'unknown format'],
+		['a format number that is no number', { v: 'x', buckets: [] }, 'unknown format'],
 		[
 			'no bucket list',
 			{ v: STORE_FORMAT_VERSION, rev: 'x.1', writers: { x: [1, NOW] } },
@@ -242,6 +238,23 @@ describe('DedupeLedger', () => {
 			expect(ledger.has('evt_kept')).toBe(true);
 		},
 	);
+
+	it("leaves stored state of a later release's format alone: nothing read, nothing to rewrite", () => {
+		const ledger = new DedupeLedger('w1');
+		ledger.add('evt_kept', NOW);
+		const later = { v: STORE_FORMAT_VERSION + 1, rev: 'x.1', writers: {}, buckets: [] };
+		expect(ledger.isNewer(later)).toBe(true);
+		expect(ledger.sync(later, NOW + 60)).toEqual({
+			absorbed: 0,
+			behind: false,
+			newer: true,
+			problem: `stored dedupe state has format ${STORE_FORMAT_VERSION + 1}, newer than this release reads (${STORE_FORMAT_VERSION})`,
+		});
+		expect(ledger.has('evt_kept')).toBe(true);
+		expect(ledger.storedProblemDue(NOW)).toBe(true);
+		expect(ledger.storedProblemDue(NOW + 3599)).toBe(false);
+		expect(ledger.storedProblemDue(NOW + 3600)).toBe(true);
+	});
 
 	it('keeps the readable buckets of a partly corrupted store', () => {
 		const good = new DedupeLedger('good');

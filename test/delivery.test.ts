@@ -56,6 +56,7 @@ function store<L extends DedupeLedger | VersionLedger>(initial: unknown, ledger:
 		},
 		// Serialized when saved, as n8n does.
 		save: (state: StoredDedupeState) => saved.push(persisted(state) as StoredDedupeState),
+		keepAside: () => {},
 	};
 	return { saved, access };
 }
@@ -101,7 +102,7 @@ describe('receiveDelivery', () => {
 		deliver(request({ secret, event: first, dedupe: access }));
 		deliver(request({ secret, event: second, dedupe: access }));
 		// The database kept the first snapshot: n8n's save of the second landed before it.
-		const lagging = { ledger: access.ledger, save: access.save, stored: saved[0] };
+		const lagging = { ...access, stored: saved[0] };
 		// Once the save could have landed (the grace), not while it may be on its way.
 		expect(deliver(request({ secret, event: first, dedupe: lagging })).body.status).toBe(
 			'duplicate',
@@ -181,14 +182,13 @@ describe('receiveDelivery', () => {
 		expect(restarted.has(accepted.id) && restarted.has('evt_from_other')).toBe(true);
 	});
 
-	it('rewrites an unreadable store instead of losing the delivery, and logs it', () => {
-		const { saved, access } = dedupeStore({
-			v: 2,
-			rev: 'other.3',
-			writers: {},
-			buckets: 'garbage',
-		});
+	it('rewrites an unreadable store instead of losing the delivery, keeps it aside, and logs it', () => {
+		const unreadable = { v: 2, rev: 'other.3', writers: {}, buckets: 'garbage' };
+		const { saved, access } = dedupeStore(unreadable);
+		const asideWith: unknown[] = [];
+		access.keepAside = () => asideWith.push(access.stored);
 		const outcome = deliver(request({ dedupe: access }));
+		expect(asideWith).toEqual([unreadable]);
 		expect(outcome.body.status).toBe('accepted');
 		expect(outcome.item).toBeDefined();
 		const rewritten = new DedupeLedger('check');
@@ -196,7 +196,7 @@ describe('receiveDelivery', () => {
 		expect(rewritten.has(String(outcome.item?.id))).toBe(true);
 		expect(outcome.log).toContainEqual({
 			level: 'warn',
-			message: expect.stringContaining('it will be rewritten'),
+			message: expect.stringContaining('kept beside it (key ending in .unreadable)'),
 		});
 	});
 

@@ -159,6 +159,12 @@ describe('VersionLedger', () => {
 		expect(restarted.order(entry('cus_2', 5), NOW)).toBe('stale');
 		expect(new VersionLedger('x').sync({ v: 99, buckets: [] }, NOW)).toEqual({
 			absorbed: 0,
+			behind: false,
+			newer: true,
+			problem: 'stored object version state has format 99, newer than this release reads (1)',
+		});
+		expect(new VersionLedger('x').sync({ v: 'one', buckets: [] }, NOW)).toEqual({
+			absorbed: 0,
 			behind: true,
 			problem: 'stored object version state has an unknown format',
 		});

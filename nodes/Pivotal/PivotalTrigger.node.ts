@@ -26,30 +26,21 @@ import {
 	type AcknowledgeMode,
 } from './acknowledge';
 import { answerInPlaceOfN8n, type Answer, type AnswerableResponse } from './answerInPlaceOfN8n';
-import { DedupeLedger } from './dedupeStore';
-import type { StoredEntryLog } from './entryLog';
-import { GroupCommit } from './groupCommit';
 import {
 	MISCONFIGURED,
-	firstReadStores,
 	firstReadWhenSigned,
 	receiveDelivery,
-	saveStores,
-	syncStores,
-	type DedupeAccess,
-	type Stores,
 	type DeliveryRequest,
 	type DeliverySettings,
 	type LogLine,
 } from './delivery';
 import { addressOf, FORWARDED_HEADER } from './eventOwner';
-import { IDLE_RELEASE_SECONDS, NodeMemory } from './nodeMemory';
+import { nodeKey, ProcessStores, type NodeStores } from './nodeStores';
 import { passOn } from './passOn';
 import { RunStarts } from './runStart';
 import { SAVE_HEADER, saveSoon, sendSaveRequest } from './saveRequest';
 import { compileEventTypeFilter } from './eventTypeFilter';
 import { parseSigningSecret } from './signingSecret';
-import { VersionLedger } from './versionStore';
 
 export type { PivotalDeliveryMetadata, PivotalEvent } from './PivotalEvent';
 
@@ -57,8 +48,6 @@ const CREDENTIAL = 'pivotalWebhookApi';
 const DEFAULT_OBJECT_ID_FIELD = 'data.object.id';
 const DEFAULT_OBJECT_VERSION_FIELD = 'data.object.updated_at';
 const SECONDS_PER_DAY = 86_400;
-/** Tells this process's writes to static data from other processes' and from earlier runs. */
-const PROCESS_WRITER_ID = randomUUID().slice(0, 8);
 /**
  * Carries the claimed event id from webhook() to execute() inside the run's input, which is the
  * only thing that reaches the process running it (a queue-mode worker); execute() removes it.
@@ -97,73 +86,22 @@ function settingsFrom(options: TriggerOptions): DeliverySettings {
 }
 
 /**
- * The node's stores live under the workflow's global static data, keyed by node id, so a
- * rename keeps them.
+ * How long a run may wait to carry the ids of the runs after it in one save: the most an id
+ * stays unsaved (lost by a crash in that time, so its event runs again), and the most a
+ * "When the Workflow Succeeds" answer waits for it.
  */
-function storeKey(store: 'dedupe' | 'versions', nodeId: string): string {
-	return `pivotalTrigger.${store}.${nodeId}`;
-}
-
-/** A store as this request's (or run's) copy of static data holds it. */
-function storeIn<L extends DedupeLedger | VersionLedger>(
-	staticData: IDataObject,
-	key: string,
-	ledger: L,
-) {
-	return {
-		ledger,
-		stored: staticData[key],
-		save: (state: StoredEntryLog) => {
-			// Assigned whole: n8n notices only top-level writes to static data.
-			staticData[key] = state as unknown as IDataObject;
-		},
-	};
-}
-
-/** What one trigger node keeps in this process's memory: its stores' ledgers, its saves' pace. */
-interface NodeState {
-	dedupe: DedupeLedger;
-	versions?: VersionLedger;
-	commit: GroupCommit;
-}
-
-const nodeStates = new NodeMemory<NodeState>(
-	IDLE_RELEASE_SECONDS,
-	(state, now) =>
-		!state.dedupe.hasClaims(now) && !state.versions?.hasHolds(now) && !state.commit.waiting,
-);
-
-function nodeKey(workflowId: string | undefined, nodeId: string): string {
-	return `${workflowId}:${nodeId}`;
-}
-
-function nodeStateOf(workflowId: string | undefined, nodeId: string): NodeState {
-	return nodeStates.of(nodeKey(workflowId, nodeId), nowSeconds(), () => ({
-		dedupe: new DedupeLedger(PROCESS_WRITER_ID),
-		commit: new GroupCommit(GROUP_COMMIT_MS, Date.now, sleep),
-	}));
-}
-
-/** This process's stores for one trigger node; `versions` only with Skip Out-of-Order Events. */
-type NodeStores = Stores & { dedupe: DedupeAccess };
-
-function storesIn(
-	staticData: IDataObject,
-	workflowId: string | undefined,
-	nodeId: string,
-	skipStale: boolean,
-): NodeStores {
-	const state = nodeStateOf(workflowId, nodeId);
-	if (skipStale) state.versions ??= new VersionLedger(PROCESS_WRITER_ID);
-	return {
-		dedupe: storeIn(staticData, storeKey('dedupe', nodeId), state.dedupe),
-		versions: state.versions
-			? storeIn(staticData, storeKey('versions', nodeId), state.versions)
-			: undefined,
-	};
-}
+const GROUP_COMMIT_MS = 250;
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** Every trigger node's state in this process. */
+const processStores = new ProcessStores({
+	newWriterId: () => randomUUID().slice(0, 8),
+	groupCommitMs: GROUP_COMMIT_MS,
+	clockMs: Date.now,
+	sleep,
+});
+
 /**
  * Lets n8n serve other requests between the parts of a store's first read, for as long as the
  * part before took: the read then has at most half of n8n's time, and a request waiting on the
@@ -176,13 +114,6 @@ function turnsOfTheEventLoop() {
 		resumedAt = Date.now();
 	};
 }
-
-/**
- * How long a run may wait to carry the ids of the runs after it in one save: the most an id
- * stays unsaved (lost by a crash in that time, so its event runs again), and the most a
- * "When the Workflow Succeeds" answer waits for it.
- */
-const GROUP_COMMIT_MS = 250;
 
 /** The most a "When Received" 2xx waits for its run to start where n8n answers before that. */
 const RUN_START_WAIT_MS = 2000;
@@ -223,6 +154,12 @@ function settleOnAnswer(input: {
 	heldVersion: string | undefined;
 	stores: NodeStores | undefined;
 	routed: boolean;
+	/**
+	 * The database held no store for the node when this request read it: the run will not write
+	 * one (a run cannot tell an absent store from one its copy lacks; see nodeStores.ts), so this
+	 * process saves it once the id is recorded.
+	 */
+	firstSave: boolean;
 	log: (lines: LogLine[]) => void;
 	save?: () => Promise<void>;
 	/** Set when n8n answers before the execution exists (see runStart.ts). */
@@ -255,13 +192,17 @@ function settleOnAnswer(input: {
 	}
 	// The run saves the id where it runs (a queue-mode worker, maybe), but only this process can
 	// write its address, which the other processes route by.
-	if (input.routed) void save?.();
-	if (!runStart) return settlement;
+	const saveHere = input.routed || input.firstSave;
+	if (!runStart) {
+		if (saveHere) void save?.();
+		return settlement;
+	}
 	// Until the run starts its execution may not exist: the claim and the object's hold stay, so
 	// a copy still gets 409, and a newer event about the object waits, so executions are created
 	// in the order their events were accepted.
 	const started = runStart.wait().then((inTime) => {
 		record();
+		if (saveHere) void save?.();
 		if (inTime) return;
 		input.log([
 			{
@@ -486,7 +427,7 @@ export class PivotalTrigger implements INodeType {
 			},
 			async delete(this: IHookFunctions): Promise<boolean> {
 				// Deactivated or deleted: its stores' indexes need not stay in memory (see nodeMemory.ts).
-				nodeStates.release(nodeKey(this.getWorkflow().id, this.getNode().id), nowSeconds());
+				processStores.release(this.getWorkflow().id, this.getNode().id, nowSeconds());
 				return true;
 			},
 		},
@@ -532,11 +473,12 @@ export class PivotalTrigger implements INodeType {
 		const isTestRun = this.getMode() === 'manual';
 		const stores = isTestRun
 			? undefined
-			: storesIn(
+			: processStores.storesIn(
 					this.getWorkflowStaticData('global'),
 					this.getWorkflow().id,
 					node.id,
 					options.skipStale === true,
+					nowSeconds(),
 				);
 		const headers = this.getHeaderData();
 		const self = options.routeToOneProcess && stores ? addressOf(req.socket) : undefined;
@@ -600,6 +542,7 @@ export class PivotalTrigger implements INodeType {
 				heldVersion,
 				stores,
 				routed: self !== undefined,
+				firstSave: stores?.dedupe.stored === undefined,
 				log,
 				save:
 					here && secret.ok
@@ -648,30 +591,17 @@ export class PivotalTrigger implements INodeType {
 		for (const { eventId } of claimed)
 			runStarts.begin(runKeyOf(this.getWorkflow().id, node.id, eventId));
 		const options = this.getNodeParameter('options', 0, {}) as TriggerOptions;
-		const stores = storesIn(
-			this.getWorkflowStaticData('global'),
-			this.getWorkflow().id,
-			node.id,
-			options.skipStale === true,
-		);
-		await firstReadStores(stores, turnsOfTheEventLoop());
-		const now = nowSeconds();
-		const lines: LogLine[] = [];
-		syncStores(stores, now, lines);
-		logTo(this)(lines);
 		const acknowledge = acknowledgeModeOf(this.getNodeParameter('acknowledge', 0, 'onReceipt'));
-		if (recordsWhenRunStarts(acknowledge)) {
-			for (const { eventId, version } of claimed) {
-				stores.dedupe.ledger.settle(eventId, now, true);
-				if (version !== undefined) stores.versions?.ledger.settle(version, now, true);
-			}
-		}
-		// Where runs record ids, ended hours are compacted too (a queue-mode worker gets no deliveries).
-		const settings = settingsFrom(options);
-		stores.dedupe.ledger.prune(now, settings);
-		stores.versions?.ledger.prune(now, settings);
-		const { commit } = nodeStateOf(this.getWorkflow().id, node.id);
-		if (await commit.join()) saveStores(stores);
+		const lines = await processStores.recordRun({
+			staticData: this.getWorkflowStaticData('global'),
+			workflowId: this.getWorkflow().id,
+			nodeId: node.id,
+			skipStale: options.skipStale === true,
+			limits: settingsFrom(options),
+			events: recordsWhenRunStarts(acknowledge) ? claimed : [],
+			pause: turnsOfTheEventLoop(),
+		});
+		logTo(this)(lines);
 		return [items];
 	}
 }

@@ -332,6 +332,16 @@ export class DedupeLedger {
 	persistent(): StoredDedupeState {
 		return this.log.persistent();
 	}
+
+	/** See EntryLog.isNewer: stored state of a later release, never to be replaced. */
+	isNewer(stored: unknown): boolean {
+		return this.log.isNewer(stored);
+	}
+
+	/** See EntryLog.storedProblemDue. */
+	storedProblemDue(nowSeconds: number): boolean {
+		return this.log.storedProblemDue(nowSeconds);
+	}
 }
 
 /** About how many ids stored state holds, read from its sealed parts' headers only. */

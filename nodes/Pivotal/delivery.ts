@@ -23,13 +23,21 @@ export interface DeliverySettings extends DedupeLimits {
 interface Ledger {
 	sync(stored: unknown, nowSeconds: number): SyncResult;
 	persistent(): StoredEntryLog;
+	/** A problem with stored state that stays until someone fixes it: said at most once an hour. */
+	storedProblemDue(nowSeconds: number): boolean;
 }
 
 export interface StoreAccess<L extends Ledger> {
 	ledger: L;
 	/** What this request's copy of the workflow's static data holds for the node. */
 	stored: unknown;
+	/**
+	 * Puts the ledger's state into this copy of static data, for n8n's next save; does nothing
+	 * where that would replace stored state unread (see nodeStores.ts).
+	 */
 	save(state: StoredEntryLog): void;
+	/** Keeps what was stored beside the store, before a save replaces what could not be read. */
+	keepAside(): void;
 }
 
 export type DedupeAccess = StoreAccess<DedupeLedger>;
@@ -146,8 +154,25 @@ function outputItem(
  * delivery does it, ignored and duplicate ones too, so lost writes come back at the first chance.
  */
 export function syncStore(store: StoreAccess<Ledger>, nowSeconds: number, log: LogLine[]) {
-	const { problem, behind } = store.ledger.sync(store.stored, nowSeconds);
-	if (problem) log.push({ level: 'warn', message: `${problem}; it will be rewritten` });
+	const { problem, behind, newer } = store.ledger.sync(store.stored, nowSeconds);
+	if (newer) {
+		// Written by a newer release of the package (an upgrade under way, or a downgrade): it is
+		// left in place for that release, and this process dedupes from memory meanwhile.
+		if (store.ledger.storedProblemDue(nowSeconds)) {
+			log.push({
+				level: 'error',
+				message: `${problem}: it is left as it is, and event ids are kept in this process's memory only (lost at a restart). Run the same release of n8n-nodes-pivotal on every n8n process (said at most once an hour)`,
+			});
+		}
+		return;
+	}
+	if (problem) {
+		log.push({
+			level: 'warn',
+			message: `${problem}: what could be read is kept, and the stored state as it was is kept beside it (key ending in .unreadable)`,
+		});
+		store.keepAside();
+	}
 	if (behind) store.save(store.ledger.persistent());
 }
 

@@ -106,6 +106,8 @@ export interface SyncResult {
 	behind: boolean;
 	/** Why some or all of the stored state could not be read. */
 	problem?: string;
+	/** The stored state is of a newer format than this log writes: it must not be replaced. */
+	newer?: boolean;
 }
 
 export function bucketOf(nowSeconds: number): number {
@@ -176,13 +178,36 @@ export class EntryLog {
 	private lastSeenAt = 0;
 	private address?: string;
 	private readonly view: StoredEntryLog;
+	/** What n8n is given of the view (see the constructor). */
+	private readonly handle: StoredEntryLog;
+	private readonly storedProblemNotice = new HourlyNotice();
 
 	constructor(
 		private readonly writerId: string,
 		private readonly format: EntryLogFormat,
 		private readonly hooks: EntryHooks,
 	) {
-		this.view = { v: format.version, rev: `${writerId}.0`, writers: {}, buckets: this.buckets };
+		const view: StoredEntryLog = {
+			v: format.version,
+			rev: `${writerId}.0`,
+			writers: {},
+			buckets: this.buckets,
+		};
+		this.view = view;
+		// n8n wraps every object it finds in static data in a proxy, in place, each time it builds a
+		// Workflow over it, and n8n 1.x wraps one already wrapped again: handed the view itself, the
+		// live buckets would pile up proxies, one more for each run that carries the store, and every
+		// read or save would walk through all of them. The handle's one enumerable field is a number,
+		// so n8n finds nothing to wrap; it is read through getters and saved through toJSON.
+		this.handle = Object.defineProperties(
+			{ v: format.version },
+			{
+				rev: { get: () => view.rev },
+				writers: { get: () => view.writers },
+				buckets: { get: () => view.buckets },
+				toJSON: { value: () => view },
+			},
+		) as StoredEntryLog;
 	}
 
 	get size(): number {
@@ -204,9 +229,19 @@ export class EntryLog {
 	 * and the sync then finds nothing left to read. Earlier formats are read by the sync, at once.
 	 */
 	firstRead(stored: unknown, pause: () => Promise<void>): Promise<void> {
-		this.reading ??= this.readInTurns(stored, pause).then(() => {
-			this.readDone = true;
-		});
+		// Nothing stored may only mean that this copy of static data lacks it (a run n8n recovered
+		// after a crash gets none): the next copy is read in turns again.
+		if (!isRecord(stored)) return this.reading ?? Promise.resolve();
+		this.reading ??= this.readInTurns(stored, pause).then(
+			() => {
+				this.readDone = true;
+			},
+			(error: unknown) => {
+				// Not cached: the next request reads again rather than failing for ever.
+				this.reading = undefined;
+				throw error;
+			},
+		);
 		return this.reading;
 	}
 
@@ -220,8 +255,11 @@ export class EntryLog {
 		if (!isRecord(stored) || stored.v !== this.format.version || !Array.isArray(stored.buckets)) {
 			return;
 		}
+		// The stored state's last writer is read like any other: a ledger made after the node's
+		// state was let go has a writer id of its own (see nodeStores.ts), so its predecessor's
+		// entries, saved under the same process, are news to it.
 		const writer = writerOf(stored.rev);
-		if (writer === undefined || writer === this.writerId) return;
+		if (writer === undefined) return;
 		let part: unknown[] = [];
 		let chars = 0;
 		for (const bucket of stored.buckets as unknown[]) {
@@ -247,6 +285,14 @@ export class EntryLog {
 		const { format } = this;
 		const revision = this.revisionBefore(nowSeconds - SAVE_GRACE_SECONDS);
 		if (stored === undefined || stored === null) return { absorbed: 0, behind: revision > 0 };
+		if (this.isNewer(stored)) {
+			return {
+				absorbed: 0,
+				behind: false,
+				newer: true,
+				problem: `stored ${format.name} state has format ${String((stored as StoredEntryLog).v)}, newer than this release reads (${format.version})`,
+			};
+		}
 		if (!isRecord(stored) || !format.readable.includes(stored.v)) {
 			return {
 				absorbed: 0,
@@ -263,17 +309,27 @@ export class EntryLog {
 		}
 		const writers = writersIn(stored);
 		const own = writers.get(this.writerId)?.[0] ?? 0;
+		// A writer quiet for longer than the retention has nothing left to give (prune forgets it):
+		// a state that still lists it would otherwise be read whole at every sync.
+		const quietSince =
+			this.limits === undefined
+				? Number.NEGATIVE_INFINITY
+				: nowSeconds - this.limits.retentionSeconds;
 		const news = [...writers].filter(
-			([writer, [theirs]]) =>
-				writer !== this.writerId && theirs > (this.merged.get(writer)?.[0] ?? 0),
+			([writer, [theirs, seenAt]]) =>
+				writer !== this.writerId &&
+				seenAt > quietSince &&
+				theirs > (this.merged.get(writer)?.[0] ?? 0),
 		);
 		// A previous format has no writers list: read it whole.
 		const isPrevious = stored.v !== format.version;
-		for (const [writer, entry] of news) this.merged.set(writer, entry);
 		if (!isPrevious && news.length === 0) {
 			return { absorbed: 0, behind: own < revision };
 		}
 		const { absorbed, unreadable } = this.merge(writerOf(stored.rev), stored.buckets);
+		// Merged only when all was read: the same revisions may come again whole (a save of the
+		// writer's, say), and must then be read.
+		if (unreadable === 0) for (const [writer, entry] of news) this.merged.set(writer, entry);
 		// Entries read from a previous format are known to no writer: this one takes them over.
 		if (isPrevious && absorbed > 0) this.bumpRevision(nowSeconds);
 		this.sealEnded(nowSeconds);
@@ -288,6 +344,20 @@ export class EntryLog {
 				};
 	}
 
+	/** Whether stored state is of a format newer than this log writes (a later release's). */
+	isNewer(stored: unknown): boolean {
+		return (
+			isRecord(stored) &&
+			Number.isSafeInteger(stored.v) &&
+			(stored.v as number) > this.format.version
+		);
+	}
+
+	/** A problem with stored state that stays until fixed: due at most once an hour. */
+	storedProblemDue(nowSeconds: number): boolean {
+		return this.storedProblemNotice.due(nowSeconds);
+	}
+
 	private bumpRevision(nowSeconds: number) {
 		this.revision++;
 		const last = this.revisionTimes[this.revisionTimes.length - 1];
@@ -300,6 +370,17 @@ export class EntryLog {
 		const times = this.revisionTimes;
 		while (times.length > 1 && times[1][0] <= atSeconds) times.shift();
 		return times.length > 0 && times[0][0] <= atSeconds ? times[0][1] : 0;
+	}
+
+	/** Every entry held outside sealed parts, oldest hour first. */
+	*allEntries(): Generator<string> {
+		const { entryChars } = this.format;
+		for (const bucket of this.buckets) {
+			const entries = this.unsealedOf(bucket);
+			for (let at = 0; at < entries.length; at += entryChars) {
+				yield entries.slice(at, at + entryChars);
+			}
+		}
 	}
 
 	/** Where this process is reachable; written with its next save for other processes. */
@@ -347,13 +428,13 @@ export class EntryLog {
 	}
 
 	/**
-	 * The state to put into static data: always the same object, kept current as entries
-	 * arrive. n8n serializes static data only when it saves, after the request, and parallel
+	 * The state to put into static data: always the same handle on the view, kept current as
+	 * entries arrive. n8n serializes static data only when it saves, after the request, and parallel
 	 * requests' saves land in any order; since each of them serializes this one object, whichever
 	 * lands last carries every entry known when it was written, not just its own request's.
 	 */
 	persistent(): StoredEntryLog {
-		return this.view;
+		return this.handle;
 	}
 
 	private refreshView(nowSeconds: number) {

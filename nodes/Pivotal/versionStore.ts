@@ -25,6 +25,10 @@ export type VersionOrder = 'stale' | 'busy' | 'current';
  */
 export class VersionLedger {
 	private readonly accepted = new Map<string, string>();
+	/** How many entries the log holds per object: older versions stay until their hour goes. */
+	private readonly entryCounts = new Map<string, number>();
+	/** Objects whose newest version left while other entries of theirs stayed (see prune). */
+	private readonly recount = new Set<string>();
 	/**
 	 * The version whose delivery is under way, per object: [token, when the hold lapses]. One
 	 * at a time, so runs about an object never overlap while it is held. In memory only, as
@@ -51,15 +55,29 @@ export class VersionLedger {
 					const known = this.accepted.get(print);
 					if (known !== undefined && known >= token) return false;
 					this.accepted.set(print, token);
+					this.counted(print, 1);
 					return true;
 				},
 				dropped: (entry) => {
 					const [print, token] = split(entry);
-					// An object's older entries leave first; only its newest one takes the object along.
-					if (this.accepted.get(print) === token) this.accepted.delete(print);
+					const left = this.counted(print, -1);
+					if (this.accepted.get(print) !== token) return;
+					// An object's older entries usually leave first, and its newest one takes it along. But
+					// a newer version accepted in an earlier hour (by another process, events out of order)
+					// leaves before the older ones accepted later: the newest of those is the object's now.
+					if (left === 0) this.accepted.delete(print);
+					else this.recount.add(print);
 				},
 			},
 		);
+	}
+
+	/** Adds `by` to the object's entry count; returns the count. */
+	private counted(print: string, by: number): number {
+		const count = (this.entryCounts.get(print) ?? 0) + by;
+		if (count > 0) this.entryCounts.set(print, count);
+		else this.entryCounts.delete(print);
+		return count;
 	}
 
 	/** Whether an object's delivery is under way: its state must stay in memory until it settles. */
@@ -105,6 +123,7 @@ export class VersionLedger {
 		const known = this.accepted.get(print);
 		if (known !== undefined && known >= token) return;
 		this.accepted.set(print, token);
+		this.counted(print, 1);
 		this.log.record(entry, nowSeconds);
 	}
 
@@ -135,6 +154,16 @@ export class VersionLedger {
 			retentionSeconds: limits.retentionSeconds,
 			maxEntries: limits.maxIds,
 		});
+		if (this.recount.size === 0) return;
+		// Rare (see dropped): one pass over what is left finds those objects' newest versions.
+		for (const print of this.recount) this.accepted.delete(print);
+		for (const entry of this.log.allEntries()) {
+			const [print, token] = split(entry);
+			if (!this.recount.has(print)) continue;
+			const known = this.accepted.get(print);
+			if (known === undefined || token > known) this.accepted.set(print, token);
+		}
+		this.recount.clear();
 	}
 
 	/** Events that cannot be ordered run as usual; saying so once an hour is enough. */
@@ -145,6 +174,16 @@ export class VersionLedger {
 	/** The state to put into static data (see EntryLog.persistent). */
 	persistent(): StoredVersionState {
 		return this.log.persistent();
+	}
+
+	/** See EntryLog.isNewer: stored state of a later release, never to be replaced. */
+	isNewer(stored: unknown): boolean {
+		return this.log.isNewer(stored);
+	}
+
+	/** See EntryLog.storedProblemDue. */
+	storedProblemDue(nowSeconds: number): boolean {
+		return this.log.storedProblemDue(nowSeconds);
 	}
 }
 

@@ -15,6 +15,7 @@ import {
 } from 'n8n-workflow';
 
 import { PivotalTrigger } from '../../nodes/Pivotal/PivotalTrigger.node';
+import { startLoopback } from './loopback';
 
 export interface LoggedLine {
 	level: string;
@@ -91,6 +92,44 @@ export function newInstance(
 	};
 }
 
+/**
+ * Where the node's requests to itself land (its save requests): a loopback server that serves
+ * each as n8n would, through serve(), for the instance named in the path. Made on first use.
+ */
+const selfRequests = {
+	loopback: undefined as Promise<{ port: number; inFlight: Set<Promise<unknown>> }> | undefined,
+	instances: new Map<string, Instance>(),
+};
+
+async function selfAddress(
+	instance: Instance,
+): Promise<{ localAddress: string; localPort: number }> {
+	selfRequests.instances.set(instance.workflowId, instance);
+	selfRequests.loopback ??= startLoopback(async (path, body, headers) => {
+		const target = selfRequests.instances.get(path.split('/').pop() ?? '');
+		if (!target) return { status: 404, body: {} };
+		const { result, response } = await serve(target, { body, headers });
+		return {
+			status: response.statusCode ?? 200,
+			body: response.body ?? result.webhookResponse ?? {},
+		};
+	});
+	return { localAddress: '127.0.0.1', localPort: (await selfRequests.loopback).port };
+}
+
+/** Waits until the node's requests to itself (its save requests) have been served and saved. */
+export async function selfRequestsServed() {
+	const inFlight = (await selfRequests.loopback)?.inFlight ?? new Set();
+	// Quiet for 200 ms: a request the node is about to send has had time to arrive.
+	for (let quiet = 0; quiet < 10; ) {
+		await sleep(20);
+		if (inFlight.size > 0) {
+			await Promise.all([...inFlight]);
+			quiet = 0;
+		} else quiet++;
+	}
+}
+
 /** The workflow as n8n loads it for each request and each run: static data fresh from the database. */
 function loadWorkflow(instance: Instance, node: INode) {
 	return new Workflow({
@@ -130,6 +169,11 @@ export async function serve(
 	};
 	const workflow = loadWorkflow(instance, node);
 	const response: FakeResponse = {};
+	let ended = () => {};
+	// The node may hold n8n's answer back until its save request has landed (answerInPlaceOfN8n.ts).
+	const answer = new Promise<void>((resolve) => {
+		ended = resolve;
+	});
 	const headers: Record<string, unknown> = {};
 	const res = {
 		statusCode: 200,
@@ -152,6 +196,7 @@ export async function serve(
 			response.statusCode = res.statusCode;
 			response.body = text === undefined || text === '' ? undefined : JSON.parse(text);
 			res.headersSent = true;
+			ended();
 			return res;
 		},
 	};
@@ -161,8 +206,9 @@ export async function serve(
 		params: {},
 		query: {},
 		rawBody: delivery.bodyPreRead === false ? undefined : delivery.body,
-		// No local address: the node then sends itself no save request (the e2e suite covers it).
-		socket: {},
+		// Where the node reaches itself: its save requests come back through serve().
+		socket: await selfAddress(instance),
+		originalUrl: `/webhook/${instance.workflowId}`,
 		readRawBody: async () => {
 			if (delivery.bodyUnreadable) throw new Error('aborted');
 			req.rawBody = delivery.body;
@@ -210,6 +256,7 @@ export async function serve(
 	if (saving === 'now') ran.save();
 	if (answersFirst) await sleep(0);
 	else res.status(answersAfterRun && run === 'fails' ? 500 : 200).end();
+	await answer;
 	return { result, response, save: ran.save, output: ran.output, answeredBeforeRun };
 }
 
