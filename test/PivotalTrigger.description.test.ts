@@ -32,10 +32,10 @@ function credentialTest(data: Record<string, unknown>) {
 	);
 }
 
-function hooks(credentials: Record<string, unknown>, events: unknown) {
+function hooks(credentials: Record<string, unknown>, events: unknown, options: object = {}) {
 	return {
 		getCredentials: async () => credentials,
-		getNodeParameter: () => events,
+		getNodeParameter: (name: string) => (name === 'options' ? options : events),
 		getNode: () => ({ name: 'Pivotal Trigger', id: 'node1' }),
 		getWorkflow: () => ({ id: 'wf1' }),
 	} as unknown as IHookFunctions;
@@ -172,6 +172,16 @@ describe('activation', () => {
 		const activation = create.call(hooks({ signingSecret: '' }, '*'));
 		await expect(activation).rejects.toThrow(NodeOperationError);
 		await expect(activation).rejects.toThrow('The signing secret is empty');
+	});
+
+	it('refuses to activate with a cap or retention that would turn dedupe off, saying why', async () => {
+		const activation = create.call(
+			hooks({ signingSecret: newSecret() }, '*', { maxStoredIds: 0, retentionDays: 0 }),
+		);
+		await expect(activation).rejects.toThrow(
+			'Max Stored Event IDs must be a whole number from 1000 to 1000000, not 0; ' +
+				'Remember Event IDs for (Days) must be a whole number from 1 to 90, not 0. Fix it under Options',
+		);
 	});
 
 	it('refuses to activate with an empty events field, saying why', async () => {

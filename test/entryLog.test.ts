@@ -58,4 +58,29 @@ describe('EntryLog', () => {
 		// Only the new entry was read: none of the parts read before were read again.
 		expect(hooks.read).toBe(hours * perHour + 1);
 	});
+
+	it('reads again after a first read that failed, rather than failing for ever', async () => {
+		const writer = new EntryLog('a', FORMAT, countingHooks().hooks);
+		for (let i = 0; i < 2 * (CHARS_PER_TURN / FORMAT.entryChars); i++)
+			writer.record(entryOf(i), NOW);
+		writer.record(entryOf(999_999), NOW + BUCKET_SECONDS);
+		const stored = JSON.parse(JSON.stringify(writer.persistent())) as unknown;
+		const { held, hooks } = countingHooks();
+		const reader = new EntryLog('b', FORMAT, hooks);
+		await expect(
+			reader.firstRead(stored, async () => {
+				throw new Error('the process is shutting down');
+			}),
+		).rejects.toThrow('shutting down');
+		expect(reader.firstReadPending).toBe(true);
+		await reader.firstRead(stored, async () => {});
+		expect(reader.firstReadPending).toBe(false);
+		expect(held.size).toBe(writer.size);
+	});
+
+	it('counts no first read done for a copy without the store: the next copy is read in turns', async () => {
+		const reader = new EntryLog('b', FORMAT, countingHooks().hooks);
+		await reader.firstRead(undefined, async () => {});
+		expect(reader.firstReadPending).toBe(true);
+	});
 });

@@ -1,8 +1,10 @@
+import { MAX_RESERVED_IDS, storedCount } from '../nodes/Pivotal/dedupeStore';
 import {
 	decodeSealed,
 	encodeSealed,
 	MAX_WIDTH,
 	MIN_WIDTH,
+	sealedCount,
 	sealWidth,
 	sortUnique,
 	truncateSealed,
@@ -105,5 +107,20 @@ describe('sealed bucket codec', () => {
 			`${code.slice(0, 30)}\u00e9${code.slice(31)}`,
 		];
 		for (const text of damaged) expect(decodeSealed(text)).toBeUndefined();
+	});
+
+	it('believes no count its payload cannot hold, so a forged header sizes nothing', () => {
+		const code = encodeSealed(randomSet(seededRandom(9), 300, 57));
+		expect(sealedCount(code)).toBe(300);
+		// The largest count the header can say, over the same payload.
+		const forged = `${code.slice(0, 3)}~~~~${code.slice(7)}`;
+		expect(sealedCount(forged)).toBeUndefined();
+		const hour = 1_780_000_000;
+		const stored = { v: 3, rev: 'x.1', writers: {}, buckets: [[hour, `${forged},`]] };
+		expect(storedCount(stored)).toBe(0);
+		const many = Array.from({ length: 2000 }, (_, i) => [hour + i * 3600, `${code},`]);
+		expect(storedCount({ ...stored, buckets: many })).toBe(600_000);
+		const more = Array.from({ length: 8000 }, (_, i) => [hour + i * 3600, `${code},`]);
+		expect(storedCount({ ...stored, buckets: more })).toBe(MAX_RESERVED_IDS);
 	});
 });

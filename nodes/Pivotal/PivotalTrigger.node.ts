@@ -36,6 +36,8 @@ import {
 } from './delivery';
 import { addressOf, FORWARDED_HEADER } from './eventOwner';
 import { nodeKey, ProcessStores, type NodeStores } from './nodeStores';
+import { bounded, OPTION_BOUNDS, optionProblems } from './optionBounds';
+import { CLAIM_FIELD, openClaim, sealClaim, withoutInternalFields } from './runClaim';
 import { passOn } from './passOn';
 import { RunStarts } from './runStart';
 import { SAVE_HEADER, saveSoon, sendSaveRequest } from './saveRequest';
@@ -48,13 +50,6 @@ const CREDENTIAL = 'pivotalWebhookApi';
 const DEFAULT_OBJECT_ID_FIELD = 'data.object.id';
 const DEFAULT_OBJECT_VERSION_FIELD = 'data.object.updated_at';
 const SECONDS_PER_DAY = 86_400;
-/**
- * Carries the claimed event id from webhook() to execute() inside the run's input, which is the
- * only thing that reaches the process running it (a queue-mode worker); execute() removes it.
- */
-const CLAIM_FIELD = '__pivotalTriggerEventId';
-/** Likewise the version its object reaches once the event is safe (Skip Out-of-Order Events). */
-const VERSION_FIELD = '__pivotalTriggerObjectVersion';
 
 interface TriggerOptions {
 	output?: 'event' | 'object';
@@ -72,9 +67,9 @@ function settingsFrom(options: TriggerOptions): DeliverySettings {
 	return {
 		output: options.output ?? 'event',
 		includeDeliveryMetadata: options.includeDeliveryMetadata ?? false,
-		toleranceSeconds: options.toleranceSeconds ?? 300,
-		retentionSeconds: (options.retentionDays ?? 7) * SECONDS_PER_DAY,
-		maxIds: options.maxStoredIds ?? 100_000,
+		toleranceSeconds: bounded('toleranceSeconds', options.toleranceSeconds).value,
+		retentionSeconds: bounded('retentionDays', options.retentionDays).value * SECONDS_PER_DAY,
+		maxIds: bounded('maxStoredIds', options.maxStoredIds).value,
 		claimHoldSeconds: CLAIM_HOLD_SECONDS,
 		ordering: options.skipStale
 			? {
@@ -305,8 +300,11 @@ export class PivotalTrigger implements INodeType {
 						displayName: 'Max Stored Event IDs',
 						name: 'maxStoredIds',
 						type: 'number',
-						default: 100000,
-						typeOptions: { minValue: 1000, maxValue: 1000000 },
+						default: OPTION_BOUNDS.maxStoredIds.fallback,
+						typeOptions: {
+							minValue: OPTION_BOUNDS.maxStoredIds.min,
+							maxValue: OPTION_BOUNDS.maxStoredIds.max,
+						},
 						description:
 							'How many processed event IDs are kept for deduplication. Keep it above the number of events Pivotal sends within Remember Event IDs for (Days). Each costs about 8 bytes of workflow data (12 within the hour it arrived in). When full, the oldest IDs are dropped first and a warning is logged.',
 					},
@@ -351,8 +349,11 @@ export class PivotalTrigger implements INodeType {
 						displayName: 'Remember Event IDs for (Days)',
 						name: 'retentionDays',
 						type: 'number',
-						default: 7,
-						typeOptions: { minValue: 1, maxValue: 90 },
+						default: OPTION_BOUNDS.retentionDays.fallback,
+						typeOptions: {
+							minValue: OPTION_BOUNDS.retentionDays.min,
+							maxValue: OPTION_BOUNDS.retentionDays.max,
+						},
 						description:
 							'How long a processed event ID is remembered, so a retry of it does not start the workflow again. Pivotal retries for up to 7 days, so keep at least 7.',
 					},
@@ -376,8 +377,11 @@ export class PivotalTrigger implements INodeType {
 						displayName: 'Timestamp Tolerance (Seconds)',
 						name: 'toleranceSeconds',
 						type: 'number',
-						default: 300,
-						typeOptions: { minValue: 1, maxValue: 86400 },
+						default: OPTION_BOUNDS.toleranceSeconds.fallback,
+						typeOptions: {
+							minValue: OPTION_BOUNDS.toleranceSeconds.min,
+							maxValue: OPTION_BOUNDS.toleranceSeconds.max,
+						},
 						description:
 							"How far the signed timestamp may be from this server's clock, either way. Deliveries outside it are rejected so a captured request cannot be replayed; raise it only if this server's clock is off.",
 					},
@@ -423,6 +427,13 @@ export class PivotalTrigger implements INodeType {
 				if (!secret.ok) throw new NodeOperationError(this.getNode(), secret.problem);
 				const filter = compileEventTypeFilter(this.getNodeParameter('events', '*'));
 				if (!filter.ok) throw new NodeOperationError(this.getNode(), filter.problem);
+				const problems = optionProblems(this.getNodeParameter('options', {}) as TriggerOptions);
+				if (problems.length > 0) {
+					throw new NodeOperationError(
+						this.getNode(),
+						`${problems.join('; ')}. Fix it under Options`,
+					);
+				}
 				return true;
 			},
 			async delete(this: IHookFunctions): Promise<boolean> {
@@ -560,12 +571,11 @@ export class PivotalTrigger implements INodeType {
 			}),
 		);
 		const json =
-			claimedId === undefined
+			claimedId === undefined || !secret.ok
 				? item
 				: {
 						...item,
-						[CLAIM_FIELD]: claimedId,
-						...(heldVersion !== undefined && { [VERSION_FIELD]: heldVersion }),
+						[CLAIM_FIELD]: sealClaim(secret.key, { eventId: claimedId, version: heldVersion }),
 					};
 		return { workflowData: [[{ json }]] };
 	}
@@ -577,15 +587,28 @@ export class PivotalTrigger implements INodeType {
 	 * ids recorded before are carried, the answer records this one.
 	 */
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const claimed: Array<{ eventId: string; version?: string }> = [];
-		const items = this.getInputData().map((item) => {
-			const { [CLAIM_FIELD]: eventId, [VERSION_FIELD]: version, ...json } = item.json;
-			if (typeof eventId === 'string') {
-				claimed.push({ eventId, version: typeof version === 'string' ? version : undefined });
-			}
-			return { ...item, json };
+		const input = this.getInputData();
+		const items = input.map((item) => ({ ...item, json: withoutInternalFields(item.json) }));
+		const sealed = input
+			.map((item) => item.json[CLAIM_FIELD])
+			.filter((field) => field !== undefined);
+		if (sealed.length === 0 || this.getMode() === 'manual') return [items];
+		// Only claims this node's webhook() tagged: a run never records what its input merely says.
+		const credentials = await this.getCredentials(CREDENTIAL);
+		const keys = [credentials.signingSecret, credentials.previousSigningSecret].flatMap((text) => {
+			const parsed = parseSigningSecret(text);
+			return parsed.ok ? [parsed.key] : [];
 		});
-		if (claimed.length === 0 || this.getMode() === 'manual') return [items];
+		const claimed = sealed.flatMap((field) => openClaim(keys, field) ?? []);
+		if (claimed.length < sealed.length) {
+			logTo(this)([
+				{
+					level: 'warn',
+					message: `${sealed.length - claimed.length} item(s) carried a run claim this node did not make: ignored, nothing recorded for them`,
+				},
+			]);
+		}
+		if (claimed.length === 0) return [items];
 
 		const node = this.getNode();
 		for (const { eventId } of claimed)

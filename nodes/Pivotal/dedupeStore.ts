@@ -344,8 +344,22 @@ export class DedupeLedger {
 	}
 }
 
-/** About how many ids stored state holds, read from its sealed parts' headers only. */
-function storedCount(stored: unknown): number {
+/**
+ * The most ids a first read sizes the index for: twice the node's largest cap. Stored state
+ * may claim more (damaged or forged); the index then grows as ids are actually read.
+ */
+export const MAX_RESERVED_IDS = 2_000_000;
+
+/**
+ * About how many ids stored state holds, read from its sealed parts' headers only, each held to
+ * what its payload can hold, and all to MAX_RESERVED_IDS.
+ * @internal exported for its test
+ */
+export function storedCount(stored: unknown): number {
+	return Math.min(MAX_RESERVED_IDS, claimedCount(stored));
+}
+
+function claimedCount(stored: unknown): number {
 	if (!isRecord(stored) || !Array.isArray(stored.buckets)) return 0;
 	let count = 0;
 	for (const bucket of stored.buckets) {

@@ -5,6 +5,7 @@ import type { StoredEntryLog, SyncResult } from './entryLog';
 import { ownerOf, PEER_LIVENESS_SECONDS } from './eventOwner';
 import { compileEventTypeFilter } from './eventTypeFilter';
 import { objectVersionOf } from './objectVersion';
+import { withoutInternalFields } from './runClaim';
 import type { PivotalDeliveryMetadata } from './PivotalEvent';
 import { verifySignature, type Headers } from './signature';
 import { parseSigningSecret } from './signingSecret';
@@ -145,7 +146,8 @@ function outputItem(
 		if (isObject(object)) json = object;
 		else log.push({ level: 'warn', message: 'event has no data.object: emitting the whole event' });
 	}
-	return settings.includeDeliveryMetadata ? { ...json, _delivery: { ...metadata } } : json;
+	const item = withoutInternalFields(json);
+	return settings.includeDeliveryMetadata ? { ...item, _delivery: { ...metadata } } : item;
 }
 
 /**

@@ -262,17 +262,23 @@ export class EntryLog {
 		if (writer === undefined) return;
 		let part: unknown[] = [];
 		let chars = 0;
-		for (const bucket of stored.buckets as unknown[]) {
-			part.push(bucket);
-			chars += Array.isArray(bucket) && typeof bucket[1] === 'string' ? bucket[1].length : 0;
-			if (chars >= CHARS_PER_TURN) {
-				this.merge(writer, part, true);
-				part = [];
-				chars = 0;
-				await pause();
+		try {
+			for (const bucket of stored.buckets as unknown[]) {
+				part.push(bucket);
+				chars += Array.isArray(bucket) && typeof bucket[1] === 'string' ? bucket[1].length : 0;
+				if (chars >= CHARS_PER_TURN) {
+					this.merge(writer, part, true);
+					part = [];
+					chars = 0;
+					await pause();
+				}
 			}
+			this.merge(writer, part, true);
+		} catch (error) {
+			// Read again from the start next time: what was taken in is known, and not taken twice.
+			this.mergedBuckets.delete(writer);
+			throw error;
 		}
-		this.merge(writer, part, true);
 	}
 
 	/**

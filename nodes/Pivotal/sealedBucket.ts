@@ -233,7 +233,11 @@ function digitAt(code: string, at: number): number {
 	return char < 128 ? DIGITS[char] : -1;
 }
 
-/** How many ids a sealed part says it holds; undefined when its header is not one. */
+/**
+ * How many ids a sealed part says it holds; undefined when its header is not one, or when its
+ * payload could not hold that many (every id takes at least k + 1 bits): a forged count must not
+ * size anything.
+ */
 export function sealedCount(code: string): number | undefined {
 	if (code.length < HEADER_CHARS || code[0] !== SEALED_MARK) return undefined;
 	let count = 0;
@@ -242,7 +246,9 @@ export function sealedCount(code: string): number | undefined {
 		if (digit < 0) return undefined;
 		count = count * BASE + digit;
 	}
-	return count;
+	const k = digitAt(code, 2);
+	const bits = ((code.length - HEADER_CHARS) / 2) * GROUP_BITS;
+	return k >= 0 && count * (k + 1) <= bits ? count : undefined;
 }
 
 /** A sealed part's prefixes, with where in its payload (in bits) each one's code starts. */
@@ -289,6 +295,7 @@ function windowAt(words: Uint32Array, position: number): number {
  * may have been damaged, and a bad bucket must cost only itself.
  */
 export function decodeSealed(code: string): DecodedPart | undefined {
+	// A count the payload cannot hold is damage (sealedCount).
 	const count = sealedCount(code);
 	const width = digitAt(code, 1);
 	const k = digitAt(code, 2);
@@ -297,8 +304,7 @@ export function decodeSealed(code: string): DecodedPart | undefined {
 	}
 	const payloadChars = code.length - HEADER_CHARS;
 	const bits = (payloadChars / 2) * GROUP_BITS;
-	// Every id takes at least k + 1 bits: a count the payload cannot hold is damage.
-	if (payloadChars % 2 !== 0 || count * (k + 1) > bits) return undefined;
+	if (payloadChars % 2 !== 0) return undefined;
 	const words = payloadWords(code);
 	if (words === undefined) return undefined;
 	const shift = 64 - width;
