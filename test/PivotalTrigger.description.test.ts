@@ -7,6 +7,7 @@ import {
 } from 'n8n-workflow';
 
 import { PivotalWebhookApi } from '../credentials/PivotalWebhookApi.credentials';
+import { OPTION_BOUNDS } from '../nodes/Pivotal/optionBounds';
 import { PivotalTrigger } from '../nodes/Pivotal/PivotalTrigger.node';
 import codex from '../nodes/Pivotal/PivotalTrigger.node.json';
 import { newSecret } from './helpers/signing';
@@ -156,6 +157,18 @@ describe('credential test', () => {
 			status: 'Error',
 			message: expect.stringMatching(/^Previous Signing Secret: .*not valid.*Clear this field/),
 		});
+	});
+});
+
+describe('the numeric options', () => {
+	it('offer in the editor the defaults and ranges that activation and deliveries hold them to', () => {
+		const options = trigger.description.properties.find((p) => p.name === 'options')?.options;
+		for (const [name, { min, max, fallback }] of Object.entries(OPTION_BOUNDS)) {
+			expect(options?.find((option) => option.name === name)).toMatchObject({
+				default: fallback,
+				typeOptions: { minValue: min, maxValue: max },
+			});
+		}
 	});
 });
 

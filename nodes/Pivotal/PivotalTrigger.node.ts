@@ -300,7 +300,7 @@ export class PivotalTrigger implements INodeType {
 						displayName: 'Max Stored Event IDs',
 						name: 'maxStoredIds',
 						type: 'number',
-						default: OPTION_BOUNDS.maxStoredIds.fallback,
+						default: 100000,
 						typeOptions: {
 							minValue: OPTION_BOUNDS.maxStoredIds.min,
 							maxValue: OPTION_BOUNDS.maxStoredIds.max,
@@ -349,7 +349,7 @@ export class PivotalTrigger implements INodeType {
 						displayName: 'Remember Event IDs for (Days)',
 						name: 'retentionDays',
 						type: 'number',
-						default: OPTION_BOUNDS.retentionDays.fallback,
+						default: 7,
 						typeOptions: {
 							minValue: OPTION_BOUNDS.retentionDays.min,
 							maxValue: OPTION_BOUNDS.retentionDays.max,
@@ -377,7 +377,7 @@ export class PivotalTrigger implements INodeType {
 						displayName: 'Timestamp Tolerance (Seconds)',
 						name: 'toleranceSeconds',
 						type: 'number',
-						default: OPTION_BOUNDS.toleranceSeconds.fallback,
+						default: 300,
 						typeOptions: {
 							minValue: OPTION_BOUNDS.toleranceSeconds.min,
 							maxValue: OPTION_BOUNDS.toleranceSeconds.max,

@@ -262,6 +262,7 @@ export class EntryLog {
 		if (writer === undefined) return;
 		let part: unknown[] = [];
 		let chars = 0;
+		let done = false;
 		try {
 			for (const bucket of stored.buckets as unknown[]) {
 				part.push(bucket);
@@ -274,10 +275,10 @@ export class EntryLog {
 				}
 			}
 			this.merge(writer, part, true);
-		} catch (error) {
-			// Read again from the start next time: what was taken in is known, and not taken twice.
-			this.mergedBuckets.delete(writer);
-			throw error;
+			done = true;
+		} finally {
+			// Cut short: read again from the start next time; what was taken in is not taken twice.
+			if (!done) this.mergedBuckets.delete(writer);
 		}
 	}
 
