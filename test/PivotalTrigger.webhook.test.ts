@@ -1,4 +1,7 @@
+import type { IHookFunctions } from 'n8n-workflow';
+
 import { fingerprint } from '../nodes/Pivotal/dedupeStore';
+import { PivotalTrigger } from '../nodes/Pivotal/PivotalTrigger.node';
 import { newSecret, sampleEvent, signDelivery } from './helpers/signing';
 import {
 	logged,
@@ -257,6 +260,73 @@ describe("PivotalTrigger.webhook() in n8n-core's WebhookContext", () => {
 		await serve(instance, delivery(instance, event));
 		instance.nodeName = 'Invoices from Pivotal';
 		expect(await answersAfterRestart(instance, [event])).toEqual(['duplicate']);
+	});
+
+	describe("once the node's state is let go, it reads what it saved (issue: the release defect)", () => {
+		const trigger = new PivotalTrigger();
+		/** What n8n calls when the workflow is deactivated: also on every save of an active one on n8n 1.x. */
+		const deactivate = async (instance: Instance) =>
+			await trigger.webhookMethods.default.delete.call({
+				getWorkflow: () => ({ id: instance.workflowId }),
+				getNode: () => ({ id: instance.nodeId, name: instance.nodeName }),
+			} as unknown as IHookFunctions);
+
+		afterEach(() => jest.restoreAllMocks());
+
+		it('deactivated and activated again, an earlier event is a duplicate and the store keeps it', async () => {
+			const instance = newInstance({ signingSecret: newSecret() });
+			const [first, second] = [sampleEvent(), sampleEvent()];
+			await serve(instance, delivery(instance, first));
+			await serve(instance, delivery(instance, second));
+			await selfRequestsServed();
+			await deactivate(instance);
+			const retry = await serve(instance, delivery(instance, first));
+			expect(retry.response.body).toEqual({ status: 'duplicate' });
+			const third = sampleEvent();
+			await serve(instance, delivery(instance, third));
+			const stored = JSON.stringify(instance.database.staticData);
+			for (const event of [first, second, third]) expect(stored).toContain(fingerprint(event.id));
+		});
+
+		it('renamed, saved and activated (the node id kept), an earlier event is a duplicate', async () => {
+			const instance = newInstance({ signingSecret: newSecret() });
+			const event = sampleEvent();
+			await serve(instance, delivery(instance, event));
+			await selfRequestsServed();
+			await deactivate(instance);
+			instance.nodeName = 'Invoices from Pivotal';
+			const retry = await serve(instance, delivery(instance, event));
+			expect(retry.response.body).toEqual({ status: 'duplicate' });
+		});
+
+		it('after an hour without a request (an injected clock), an earlier event is a duplicate', async () => {
+			const instance = newInstance({ signingSecret: newSecret() });
+			const event = sampleEvent();
+			await serve(instance, delivery(instance, event));
+			await selfRequestsServed();
+			// Signatures, the node and the store all read Date.now(): an hour and a minute later.
+			const later = Date.now() + (3600 + 61) * 1000;
+			jest.spyOn(Date, 'now').mockReturnValue(later);
+			const other = newInstance({ signingSecret: newSecret() });
+			await serve(other, delivery(other, sampleEvent()));
+			const retry = await serve(instance, delivery(instance, event));
+			expect(retry.response.body).toEqual({ status: 'duplicate' });
+		});
+
+		it('with Skip Out-of-Order Events, an older version after deactivate and activate is stale', async () => {
+			const instance = newInstance(
+				{ signingSecret: newSecret() },
+				{ events: '*', options: { skipStale: true } },
+			);
+			const about = (updatedAt: string) =>
+				sampleEvent({ object: { id: 'cus_9', updated_at: updatedAt } });
+			await serve(instance, delivery(instance, about('2026-12-01T10:05:00Z')));
+			await selfRequestsServed();
+			await deactivate(instance);
+			const older = await serve(instance, delivery(instance, about('2026-12-01T10:01:00Z')));
+			expect(older.response.body).toEqual({ status: 'stale' });
+			expect(executions(older.result)).toBe(0);
+		});
 	});
 
 	it('ignores an event type outside the events filter with 200 and records nothing', async () => {

@@ -1,3 +1,5 @@
+import { ObservableObject } from 'n8n-workflow';
+
 import {
 	BUCKET_SECONDS,
 	DedupeLedger,
@@ -334,5 +336,32 @@ describe('DedupeLedger claims (a delivery under way)', () => {
 		worker.add('evt_1', NOW + 1);
 		webhookProcess.sync(persisted(worker.persistent()), NOW + 2);
 		expect(webhookProcess.claim('evt_1', NOW + 3, HOLD)).toBe('duplicate');
+	});
+});
+
+describe('what n8n is given of the store', () => {
+	it('is a handle n8n finds nothing in to wrap, so proxies never pile up on the live state', () => {
+		const ledger = new DedupeLedger('w1');
+		for (let i = 0; i < 50; i++) ledger.add(`evt_${i}`, NOW + i * 600);
+		const handle = ledger.persistent();
+		const { buckets, writers } = handle;
+		const firstBucket = buckets[0];
+		// n8n wraps static data again for every Workflow it builds over it (n8n 1.x even what it
+		// wrapped before); the node hands every request and run the same handle.
+		for (let build = 0; build < 200; build++) {
+			ObservableObject.create({ 'pivotalTrigger.dedupe.n1': handle }, undefined, {
+				ignoreEmptyOnFirstChild: true,
+			});
+		}
+		const enumerable: string[] = [];
+		for (const key in handle) enumerable.push(key);
+		expect(enumerable).toEqual(['v']);
+		expect(handle.buckets).toBe(buckets);
+		expect(handle.buckets[0]).toBe(firstBucket);
+		expect(handle.writers).toBe(writers);
+		// Saved as the state it stands for, and read back as such.
+		const saved = persisted(handle) as StoredDedupeState;
+		expect(saved).toMatchObject({ v: STORE_FORMAT_VERSION, rev: 'w1.50' });
+		expect(new DedupeLedger('reader').sync(saved, NOW).absorbed).toBe(50);
 	});
 });
