@@ -21,7 +21,8 @@ const { acknowledgeScenarios } = require('../test/e2e/acknowledgeScenarios');
 const { E2eContext } = require('../test/e2e/context');
 const { orderingScenarios } = require('../test/e2e/orderingScenarios');
 const { QueueContext } = require('../test/e2e/queueContext');
-const { queueScenarios } = require('../test/e2e/queueScenarios');
+const { queueReleaseScenarios, queueScenarios } = require('../test/e2e/queueScenarios');
+const { releaseScenarios } = require('../test/e2e/releaseScenarios');
 const { scenarios: singleProcessScenarios } = require('../test/e2e/scenarios');
 const { runMain } = require('./lib/n8n');
 const { runSuite } = require('./lib/suite');
@@ -29,11 +30,20 @@ const { runSuite } = require('./lib/suite');
 const SUITES = {
 	single: {
 		Context: E2eContext,
-		scenarios: [...singleProcessScenarios, ...acknowledgeScenarios, ...orderingScenarios],
+		scenarios: [
+			...singleProcessScenarios,
+			...acknowledgeScenarios,
+			...orderingScenarios,
+			...releaseScenarios,
+		],
 		majors: '1,2',
 	},
 	// Queue mode with separate webhook processes is what teams run on n8n 2.x.
-	queue: { Context: QueueContext, scenarios: queueScenarios, majors: '2' },
+	queue: {
+		Context: QueueContext,
+		scenarios: [...queueScenarios, ...queueReleaseScenarios],
+		majors: '2',
+	},
 };
 
 async function main() {

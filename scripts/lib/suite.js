@@ -77,7 +77,11 @@ async function runVersion(suite, major, tarball, runDir, results) {
 			const caseStart = Date.now();
 			let failure;
 			try {
-				await withTimeout(testCase.run(ctx), suite.caseTimeoutMs, testCase.name);
+				await withTimeout(
+					testCase.run(ctx),
+					testCase.timeoutMs ?? suite.caseTimeoutMs,
+					testCase.name,
+				);
 			} catch (error) {
 				failure = error;
 			}
@@ -109,7 +113,7 @@ async function runVersion(suite, major, tarball, runDir, results) {
  *
  * @param {object} suite
  * @param {string} suite.kind names the run's folder under instancesDir()
- * @param {Array<{ name: string, run: (ctx: any) => Promise<void> }>} suite.cases
+ * @param {Array<{ name: string, run: (ctx: any) => Promise<void>, timeoutMs?: number }>} suite.cases a case may take longer than caseTimeoutMs when it says so
  * @param {string} [suite.majors] the n8n majors to run by default, e.g. '1,2'
  * @param {number} suite.caseTimeoutMs
  * @param {(options: object) => any} suite.createContext an E2eContext or a subclass

@@ -432,3 +432,85 @@ module.exports = {
 		onSuccessScenario({ routed: true }),
 	],
 };
+
+// Appended after the suite above; its helpers are shared with the single-process scenarios.
+const { releaseWorkflow } = require('./releaseScenarios');
+
+/** Longer than the node's save grace (SAVE_GRACE_SECONDS in nodes/Pivotal/entryLog.ts). */
+const RELEASE_SAVE_GRACE_MS = 6000;
+
+/**
+ * A release in queue mode: the workflow deactivated and activated again while both webhook
+ * processes held its trigger's state. Retries then find nothing in either process's memory.
+ */
+const releaseScenario = {
+	name: 'After a release: retries land on the other webhook process, then on the same one: duplicate, nothing runs',
+	async run(ctx) {
+		const flow = await ctx.addWorkflow('Pivotal e2e: queue, release', '*');
+		const events = Array.from({ length: 3 }, () => sampleEvent());
+		const messageIds = events.map(() => newMessageId());
+		// One after the other on process 0, so every id is stored before the release.
+		const accepted = await ctx.observe(
+			flow,
+			async () => {
+				const answers = [];
+				for (const [i, event] of events.entries()) {
+					answers.push(await deliver(ctx, event, 0, messageIds[i], flow));
+				}
+				return answers;
+			},
+			{ atLeast: events.length },
+		);
+		assert.deepEqual(countBy(accepted.result), { '200 accepted': 3 }, 'first deliveries');
+		assertNoneLost(executionsPerId(accepted.executions, events), 'first deliveries');
+		const ids = events.map((event) => event.id);
+		// A process saves the last ids it accepted with its next delivery once they are older than
+		// the save grace (5 s, entryLog.ts): without one, a retry on the other process may run
+		// again, release or not.
+		const storedRightAfter = await ctx.storedIds(flow, ids);
+		await sleep(RELEASE_SAVE_GRACE_MS);
+		const oneMore = await ctx.observe(flow, () => deliver(ctx, events[2], 0, messageIds[2], flow));
+		assert.equal(oneMore.result.json?.status, 'duplicate', `one more: ${oneMore.result.text}`);
+		assert.equal(oneMore.executions.length, 0, 'executions started by one more delivery');
+		const storedBefore = await ctx.storedIds(flow, ids);
+		assert.equal(
+			storedBefore.held.length,
+			3,
+			`ids stored before the release (rev ${storedBefore.rev})`,
+		);
+
+		await releaseWorkflow(ctx, flow);
+		const retriesOn = async (which) =>
+			await ctx.observe(flow, async () => {
+				const answers = [];
+				for (const [i, event] of events.entries()) {
+					answers.push(await deliver(ctx, event, which, messageIds[i], flow));
+				}
+				return answers;
+			});
+		const other = await retriesOn(1);
+		const same = await retriesOn(0);
+		const storedAfter = await ctx.storedIds(flow, ids);
+		ctx.report('release in queue mode', {
+			otherProcess: countBy(other.result),
+			otherExecutions: other.executions.length,
+			sameProcess: countBy(same.result),
+			sameExecutions: same.executions.length,
+			stored: `right after ${storedRightAfter.held.length}/3 rev ${storedRightAfter.rev}, before the release ${storedBefore.held.length}/3 rev ${storedBefore.rev}, after ${storedAfter.held.length}/3 rev ${storedAfter.rev}`,
+		});
+		assert.deepEqual(countBy(other.result), { '200 duplicate': 3 }, 'retries on the other process');
+		assert.equal(other.executions.length, 0, 'executions started on the other process');
+		assert.deepEqual(countBy(same.result), { '200 duplicate': 3 }, 'retries on the same process');
+		assert.equal(same.executions.length, 0, 'executions started on the same process');
+
+		// Both processes serve the workflow after the release: a new event runs, once.
+		const fresh = sampleEvent();
+		const after = await ctx.observe(flow, () => deliver(ctx, fresh, 1, newMessageId(), flow), {
+			atLeast: 1,
+		});
+		assert.equal(after.result.json?.status, 'accepted', `a new event: ${after.result.text}`);
+		assert.equal(after.executions.length, 1, 'executions for a new event after the release');
+	},
+};
+
+module.exports.queueReleaseScenarios = [releaseScenario];
