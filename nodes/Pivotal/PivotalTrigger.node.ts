@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
 	NodeConnectionTypes,
 	NodeOperationError,
@@ -91,7 +91,8 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /** Every trigger node's state in this process. */
 const processStores = new ProcessStores({
-	newWriterId: () => randomUUID().slice(0, 8),
+	// 48 random bits: hundreds of writers within a retention never meet the same name.
+	newWriterId: () => randomBytes(6).toString('base64url'),
 	groupCommitMs: GROUP_COMMIT_MS,
 	clockMs: Date.now,
 	sleep,
