@@ -1,4 +1,4 @@
-import { ObservableObject } from 'n8n-workflow';
+import { deepCopy, ObservableObject } from 'n8n-workflow';
 
 import {
 	BUCKET_SECONDS,
@@ -352,6 +352,8 @@ describe('what n8n is given of the store', () => {
 			ObservableObject.create({ 'pivotalTrigger.dedupe.n1': handle }, undefined, {
 				ignoreEmptyOnFirstChild: true,
 			});
+			// Some paths copy static data first: n8n's deepCopy takes what toJSON gives.
+			ObservableObject.create(deepCopy({ 'pivotalTrigger.dedupe.n1': handle }));
 		}
 		const enumerable: string[] = [];
 		for (const key in handle) enumerable.push(key);
@@ -359,6 +361,7 @@ describe('what n8n is given of the store', () => {
 		expect(handle.buckets).toBe(buckets);
 		expect(handle.buckets[0]).toBe(firstBucket);
 		expect(handle.writers).toBe(writers);
+		expect(Object.values(handle.writers)[0]).toBe(Object.values(writers)[0]);
 		// Saved as the state it stands for, and read back as such.
 		const saved = persisted(handle) as StoredDedupeState;
 		expect(saved).toMatchObject({ v: STORE_FORMAT_VERSION, rev: 'w1.50' });

@@ -198,14 +198,24 @@ export class EntryLog {
 		// Workflow over it, and n8n 1.x wraps one already wrapped again: handed the view itself, the
 		// live buckets would pile up proxies, one more for each run that carries the store, and every
 		// read or save would walk through all of them. The handle's one enumerable field is a number,
-		// so n8n finds nothing to wrap; it is read through getters and saved through toJSON.
+		// so n8n finds nothing to wrap; it is read through getters, and serialized (n8n's deepCopy
+		// too takes toJSON's result) as a copy of the view's arrays, which share its strings.
 		this.handle = Object.defineProperties(
 			{ v: format.version },
 			{
 				rev: { get: () => view.rev },
 				writers: { get: () => view.writers },
 				buckets: { get: () => view.buckets },
-				toJSON: { value: () => view },
+				toJSON: {
+					value: (): StoredEntryLog => ({
+						v: view.v,
+						rev: view.rev,
+						writers: Object.fromEntries(
+							Object.entries(view.writers).map(([writer, entry]) => [writer, [...entry]]),
+						) as Record<string, WriterEntry>,
+						buckets: view.buckets.map(([hour, text]): [number, string] => [hour, text]),
+					}),
+				},
 			},
 		) as StoredEntryLog;
 	}
