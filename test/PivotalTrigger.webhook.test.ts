@@ -47,6 +47,9 @@ async function answersAfterRestart(instance: Instance, events: object[]) {
 	return answers.map(({ response }) => (response.body as { status: string }).status);
 }
 
+// Deliveries here make real round trips: the node's save requests come back over loopback.
+jest.setTimeout(30_000);
+
 beforeEach(() => {
 	logged.length = 0;
 });
