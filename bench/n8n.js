@@ -30,7 +30,14 @@ const {
 } = require('../scripts/lib/workflows');
 const { builtModules, eventOfSize, filledLedger } = require('./lib/deliveries');
 const { b4Report } = require('./lib/b4Report');
-const { formatFixed, formatInt, machineLoad, median, percentile } = require('./lib/measure');
+const {
+	formatFixed,
+	formatInt,
+	groupCpuSeconds,
+	machineLoad,
+	median,
+	percentile,
+} = require('./lib/measure');
 
 const SENDERS = 8;
 const BODY_BYTES = 2048;
@@ -38,7 +45,6 @@ const SEEDED_IDS = 100_000;
 const MILLION_IDS = 1_000_000;
 const WINDOW_SECONDS = Number(process.env.BENCH_SECONDS || 20);
 const WARMUP_SECONDS = 5;
-const CLOCK_TICKS_PER_SECOND = 100;
 const RESTARTS = 5;
 const RETENTION_SECONDS = 7 * 24 * 3600;
 /** The bench-only copy of the package whose node never writes its store (see floorPackage). */
@@ -477,25 +483,6 @@ async function runB4({ command, n8nVersion, log }) {
 			SIDES,
 		},
 	});
-}
-
-/** CPU seconds used so far by every process in n8n's process group (n8n and its task runners). */
-function groupCpuSeconds(pgid) {
-	let ticks = 0;
-	for (const entry of fs.readdirSync('/proc')) {
-		if (!/^\d+$/.test(entry)) continue;
-		let stat;
-		try {
-			stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-		} catch {
-			continue;
-		}
-		// Fields after the command name, which may hold spaces: state is field 3, pgrp 5, utime 14.
-		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-		if (Number(fields[2]) !== pgid) continue;
-		ticks += Number(fields[11]) + Number(fields[12]);
-	}
-	return ticks / CLOCK_TICKS_PER_SECOND;
 }
 
 /** n8n's own SQLite driver, so counting needs nothing n8n does not ship. */

@@ -4,9 +4,11 @@
 /**
  * `npm run bench`: builds the package, runs B1–B4 and rewrites their sections of BENCHMARKS.md
  * (charts under bench/charts/). Not part of `npm test`: B4 starts a real n8n and takes minutes.
+ * B5, a soak of most of an hour, runs only when named (BENCH_ONLY=B5).
  *
  *   BENCH_ONLY=B1,B2    run only these benchmarks (the other sections of BENCHMARKS.md stay)
  *   BENCH_SECONDS=20    length of each B4 measuring window
+ *   BENCH_B5_*          B5's soak settings (bench/soak.js)
  *   BENCH_KEEP=1        keep B4's n8n user folder (database, log) under ~/.cache/n8n-nodes-pivotal/instances/
  */
 
@@ -17,13 +19,15 @@ const { REPO_DIR, release } = require('../scripts/lib/runtimes');
 const { runB1, runB2 } = require('./handler');
 const { runB3 } = require('./storage');
 const { runB4 } = require('./n8n');
+const { runB5 } = require('./soak');
 const { writeSections } = require('./lib/report');
 
-const BENCHMARKS = { B1: runB1, B2: runB2, B3: runB3, B4: runB4 };
+const BENCHMARKS = { B1: runB1, B2: runB2, B3: runB3, B4: runB4, B5: runB5 };
 
 function selected() {
 	const only = (process.env.BENCH_ONLY || '').toUpperCase();
-	if (!only) return Object.keys(BENCHMARKS);
+	// B5, the soak, takes most of an hour: only when named.
+	if (!only) return Object.keys(BENCHMARKS).filter((id) => id !== 'B5');
 	const ids = only.split(',').map((id) => id.trim());
 	const unknown = ids.filter((id) => !BENCHMARKS[id]);
 	if (unknown.length > 0) throw new Error(`BENCH_ONLY: no benchmark ${unknown.join(', ')}`);
@@ -34,6 +38,9 @@ function command(ids) {
 	const env = [];
 	if (process.env.BENCH_ONLY) env.push(`BENCH_ONLY=${ids.join(',')}`);
 	if (process.env.BENCH_SECONDS) env.push(`BENCH_SECONDS=${process.env.BENCH_SECONDS}`);
+	for (const [key, value] of Object.entries(process.env)) {
+		if (key.startsWith('BENCH_B5_') && ids.includes('B5')) env.push(`${key}=${value}`);
+	}
 	return [...env, 'npm run bench'].join(' ');
 }
 

@@ -1,5 +1,6 @@
 'use strict';
 
+const fs = require('node:fs');
 const os = require('node:os');
 
 function median(values) {
@@ -72,7 +73,30 @@ function verdict(pass) {
 	return pass ? '**pass**' : '**FAIL**';
 }
 
+/** Linux counts CPU time in ticks of 1/100 s (USER_HZ). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU seconds used so far by every process in n8n's process group (n8n and its task runners). */
+function groupCpuSeconds(pgid) {
+	let ticks = 0;
+	for (const entry of fs.readdirSync('/proc')) {
+		if (!/^\d+$/.test(entry)) continue;
+		let stat;
+		try {
+			stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+		} catch {
+			continue;
+		}
+		// Fields after the command name, which may hold spaces: state is field 3, pgrp 5, utime 14.
+		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		if (Number(fields[2]) !== pgid) continue;
+		ticks += Number(fields[11]) + Number(fields[12]);
+	}
+	return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
 module.exports = {
+	groupCpuSeconds,
 	formatFixed,
 	formatInt,
 	formatMicros,

@@ -8,7 +8,7 @@ const { machineLoad } = require('./measure');
 
 const REPORT = path.join(REPO_DIR, 'BENCHMARKS.md');
 const CHART_DIR = path.join(REPO_DIR, 'bench', 'charts');
-const ORDER = ['B1', 'B2', 'B3', 'B4'];
+const ORDER = ['B1', 'B2', 'B3', 'B4', 'B5'];
 
 const HEADER = `# Benchmarks
 
