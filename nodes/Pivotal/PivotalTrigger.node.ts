@@ -114,6 +114,12 @@ function turnsOfTheEventLoop() {
 /** The most a "When Received" 2xx waits for its run to start where n8n answers before that. */
 const RUN_START_WAIT_MS = 2000;
 const runStarts = new RunStarts(sleep);
+/**
+ * How long after the answer a run of this process's must have started before the run is taken
+ * for another process's (a queue-mode worker's): n8n 2.x starts a local run as it answers. A run
+ * later than that costs one save request more, nothing else.
+ */
+const LOCAL_RUN_WAIT_MS = 300;
 
 function runKeyOf(workflowId: string | undefined, nodeId: string, eventId: string): string {
 	return `${nodeKey(workflowId, nodeId)}:${eventId}`;
@@ -160,11 +166,15 @@ function settleOnAnswer(input: {
 	save?: () => Promise<void>;
 	/** Set when n8n answers before the execution exists (see runStart.ts). */
 	runStart?: { wait: () => Promise<boolean>; forget: () => void };
+	/** Resolves true when the run did not start in this process (a queue-mode worker's). */
+	runElsewhere?: () => Promise<boolean>;
+	forgetRun?: () => void;
 }): Answer {
 	const { acknowledge, n8nStatus, claimedId, heldVersion, stores, save, runStart } = input;
 	const settlement = settle(acknowledge, n8nStatus);
 	if (!settlement.safe) {
 		runStart?.forget();
+		input.forgetRun?.();
 		input.log([
 			{
 				level: 'warn',
@@ -191,6 +201,11 @@ function settleOnAnswer(input: {
 	const saveHere = input.routed || input.firstSave;
 	if (!runStart) {
 		if (saveHere) void save?.();
+		else if (input.runElsewhere) {
+			void input.runElsewhere().then((elsewhere) => {
+				if (elsewhere) void save?.();
+			});
+		}
 		return settlement;
 	}
 	// Until the run starts its execution may not exist: the claim and the object's hold stay, so
@@ -539,13 +554,12 @@ export class PivotalTrigger implements INodeType {
 		// A run: n8n answers when Acknowledge says the event is safe, and the id is recorded only
 		// then. n8n 2.x drops static-data changes made here on this path, so the run itself writes
 		// the store (execute()).
-		const runKey =
-			claimedId !== undefined &&
-			recordsWhenRunStarts(acknowledge) &&
-			answersBeforeExecutionExists(this)
-				? runKeyOf(this.getWorkflow().id, node.id, claimedId)
-				: undefined;
-		if (runKey) runStarts.expect(runKey);
+		const recordedByRun = claimedId !== undefined && recordsWhenRunStarts(acknowledge);
+		const watchedRun = recordedByRun
+			? runKeyOf(this.getWorkflow().id, node.id, claimedId)
+			: undefined;
+		if (watchedRun) runStarts.expect(watchedRun);
+		const runKey = answersBeforeExecutionExists(this) ? watchedRun : undefined;
 		answerInPlaceOfN8n(res as unknown as AnswerableResponse, (n8nStatus) =>
 			settleOnAnswer({
 				acknowledge,
@@ -569,6 +583,13 @@ export class PivotalTrigger implements INodeType {
 							forget: () => runStarts.forget(runKey),
 						}
 					: undefined,
+				// In queue mode the run is a worker's, which gets no static data and so writes no store:
+				// this process, which recorded the id at the answer, saves it.
+				runElsewhere:
+					watchedRun && !runKey
+						? async () => !(await runStarts.wait(watchedRun, LOCAL_RUN_WAIT_MS))
+						: undefined,
+				forgetRun: watchedRun ? () => runStarts.forget(watchedRun) : undefined,
 			}),
 		);
 		const json =

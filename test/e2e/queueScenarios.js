@@ -6,6 +6,9 @@ const { newMessageId, sampleEvent } = require('../../scripts/lib/signing');
 const { mapLimit, sleep } = require('../../scripts/lib/util');
 const { triggerOutput } = require('../../scripts/lib/workflows');
 const { countBy, sample } = require('./scenarios');
+
+/** Longer than the node's save grace (SAVE_GRACE_SECONDS in nodes/Pivotal/entryLog.ts). */
+const PAST_SAVE_GRACE_MS = 6000;
 const { onSuccessWorkflow, SLOW_RUN_MS } = require('./acknowledgeScenarios');
 
 /**
@@ -254,7 +257,9 @@ const restartScenario = {
 		// The processes' saves overwrite each other: what is missing here is what a restart at
 		// this moment would let run again.
 		const heldBefore = (await ctx.storedIds(ctx.main, ids)).held.length;
-		// Any signed delivery lets a process see that the database lacks its ids and save them.
+		// Any signed delivery lets a process see that the database lacks its ids and save them,
+		// once they are older than the grace in which its own saves may still be landing.
+		await sleep(PAST_SAVE_GRACE_MS);
 		await Promise.all([0, 1].map((which) => deliver(ctx, events[which], which)));
 		const heldAfter = (await ctx.storedIds(ctx.main, ids)).held.length;
 		assert.equal(heldAfter, ids.length, 'ids in the database after one more delivery each');
@@ -436,9 +441,6 @@ module.exports = {
 // Appended after the suite above; its helpers are shared with the single-process scenarios.
 const { releaseWorkflow } = require('./releaseScenarios');
 
-/** Longer than the node's save grace (SAVE_GRACE_SECONDS in nodes/Pivotal/entryLog.ts). */
-const RELEASE_SAVE_GRACE_MS = 6000;
-
 /**
  * A release in queue mode: the workflow deactivated and activated again while both webhook
  * processes held its trigger's state. Retries then find nothing in either process's memory.
@@ -468,7 +470,7 @@ const releaseScenario = {
 		// the save grace (5 s, entryLog.ts): without one, a retry on the other process may run
 		// again, release or not.
 		const storedRightAfter = await ctx.storedIds(flow, ids);
-		await sleep(RELEASE_SAVE_GRACE_MS);
+		await sleep(PAST_SAVE_GRACE_MS);
 		const oneMore = await ctx.observe(flow, () => deliver(ctx, events[2], 0, messageIds[2], flow));
 		assert.equal(oneMore.result.json?.status, 'duplicate', `one more: ${oneMore.result.text}`);
 		assert.equal(oneMore.executions.length, 0, 'executions started by one more delivery');
