@@ -62,11 +62,6 @@ export class ProcessStores {
 		);
 	}
 
-	/** How many nodes' states this process holds. */
-	get held(): number {
-		return this.states.size;
-	}
-
 	stateOf(workflowId: string | undefined, nodeId: string, nowSeconds: number): NodeState {
 		const { options } = this;
 		return this.states.of(nodeKey(workflowId, nodeId), nowSeconds, () => {
