@@ -5,6 +5,11 @@ import {
 } from '../nodes/Pivotal/dedupeStore';
 import { SAVE_GRACE_SECONDS } from '../nodes/Pivotal/entryLog';
 import {
+	ADDRESS_REFRESH_SECONDS,
+	ownerOf,
+	PEER_LIVENESS_SECONDS,
+} from '../nodes/Pivotal/eventOwner';
+import {
 	firstReadWhenSigned,
 	receiveDelivery,
 	type DeliveryRequest,
@@ -156,6 +161,53 @@ describe('receiveDelivery', () => {
 			expect(outcome.forwardTo).toBeUndefined();
 			expect(outcome.body.status).toBe('accepted');
 		}
+	});
+
+	it('lists a process that passes every event on at its address, so its peers pass events to it', () => {
+		const [a, b] = ['http://10.0.0.1:5678', 'http://10.0.0.2:5678'];
+		const [ledgerA, ledgerB] = [new DedupeLedger('a'), new DedupeLedger('b')];
+		ledgerA.locatedAt(a);
+		ledgerB.locatedAt(b);
+		const secret = newSecret();
+		// One database row, as both processes' requests see it.
+		const { saved, access: row } = store(undefined, ledgerA);
+		const accessB = {
+			ledger: ledgerB,
+			get stored() {
+				return row.stored;
+			},
+			save: row.save,
+			keepAside: row.keepAside,
+		};
+		const nowMs = Date.now();
+		deliver(request({ secret, event: sampleEvent(), dedupe: row, route: { self: a }, nowMs }));
+		const savesBefore = saved.length;
+		// Events A owns once B is known: every one B gets now, B passes on, recording nothing.
+		const ownedByA = Array.from({ length: 40 }, () => sampleEvent()).filter(
+			(event) => ownerOf(event.id, a, [b]) === a,
+		);
+		for (const event of ownedByA.slice(0, 5)) {
+			const outcome = receiveDelivery(
+				request({ secret, event, dedupe: accessB, route: { self: b }, nowMs }),
+			);
+			expect(outcome.forwardTo).toBe(a);
+		}
+		expect(ownedByA.slice(0, 5).some((event) => ledgerB.has(event.id))).toBe(false);
+		// Written once for the burst, not at every delivery.
+		expect(saved).toHaveLength(savesBefore + 1);
+		const now = Math.floor(nowMs / 1000);
+		ledgerA.sync(row.stored, now);
+		expect(ledgerA.peers(now, PEER_LIVENESS_SECONDS)).toEqual([b]);
+		// Past the refresh, B writes its address again, so A goes on taking it for a live peer.
+		const later = (now + ADDRESS_REFRESH_SECONDS + 1) * 1000;
+		receiveDelivery(
+			request({ secret, event: ownedByA[0], dedupe: accessB, route: { self: b }, nowMs: later }),
+		);
+		expect(saved).toHaveLength(savesBefore + 2);
+		ledgerA.sync(row.stored, later / 1000);
+		expect(ledgerA.peers(later / 1000 + PEER_LIVENESS_SECONDS - 1, PEER_LIVENESS_SECONDS)).toEqual([
+			b,
+		]);
 	});
 
 	it("puts back ids another process's save overwrote, even on an ignored delivery", () => {

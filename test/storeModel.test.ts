@@ -104,16 +104,22 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 
 const scenario = fc.record({
 	processes: fc.integer({ min: 1, max: 3 }),
+	routed: fc.boolean(),
 	offset: fc.nat({ max: BUCKET_SECONDS - 1 }),
 	ops: fc.array(op, { maxLength: 120, size: 'max' }),
 });
 
 /** Plays the operations; the model's violations, the first of each property. */
 async function play(
-	{ processes, offset, ops }: { processes: number; offset: number; ops: Op[] },
+	{
+		processes,
+		offset,
+		ops,
+		routed = false,
+	}: { processes: number; offset: number; ops: Op[]; routed?: boolean },
 	newWriterId = () => randomBytes(6).toString('base64url'),
 ) {
-	const simulation = new Simulation(processes, START + offset, newWriterId);
+	const simulation = new Simulation(processes, START + offset, newWriterId, routed);
 	for (const step of ops) await simulation.apply(step);
 	return simulation;
 }
@@ -178,6 +184,11 @@ describe('the stores against a reference model (fast-check)', () => {
 	it(
 		'stored state of a newer format is never replaced; unreadable stored state is kept, in place or beside the store',
 		holds('newer format never replaced', 'unreadable state never wiped'),
+		TIMEOUT,
+	);
+	it(
+		'with Route by Event ID, a process whose request is saved is listed at its address as live, whether or not it recorded anything',
+		holds('routed processes listed'),
 		TIMEOUT,
 	);
 	it(
@@ -248,6 +259,25 @@ describe('counter-examples the model found', () => {
 		expect(simulation.answers).toEqual(['accepted', 'duplicate']);
 		expect(JSON.parse(simulation.db)).toHaveProperty(['pivotalTrigger.dedupe.node-model', 'v'], 99);
 		expect(simulation.violations).toEqual([]);
+	});
+
+	it('with Route by Event ID, a process that has recorded nothing is listed at its address once its request is saved (main f1af7a6)', async () => {
+		const simulation = await play({
+			processes: 1,
+			offset: 0,
+			routed: true,
+			ops: [
+				{ t: 'saveRequest', r: 0 },
+				{ t: 'save', r: 0 },
+			],
+		});
+		expect(simulation.violations).toEqual([]);
+		const writers = Object.values(
+			(JSON.parse(simulation.db) as Record<string, { writers: Record<string, unknown[]> }>)[
+				'pivotalTrigger.dedupe.node-model'
+			].writers,
+		);
+		expect(writers.map((entry) => entry[2])).toEqual(['http://10.0.0.1:5678']);
 	});
 
 	it('a run records its id again when the store holds it only in an hour past the retention', async () => {

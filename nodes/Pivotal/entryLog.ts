@@ -1,3 +1,5 @@
+import { ADDRESS_REFRESH_SECONDS } from './eventOwner';
+
 /** Entries are grouped by the hour they arrived in, so ageing out drops whole groups. */
 export const BUCKET_SECONDS = 3600;
 /**
@@ -177,6 +179,8 @@ export class EntryLog {
 	private readonly lateBuckets = new Set<number>();
 	private lastSeenAt = 0;
 	private address?: string;
+	/** When this state last put its address into the view to be saved (see listedLive). */
+	private announcedAt = Number.NEGATIVE_INFINITY;
 	private readonly view: StoredEntryLog;
 	/** What n8n is given of the view (see the constructor). */
 	private readonly handle: StoredEntryLog;
@@ -299,6 +303,28 @@ export class EntryLog {
 	 * of entries when there is nothing new, and reads only the new entries when there is.
 	 */
 	sync(stored: unknown, nowSeconds: number): SyncResult {
+		const result = this.syncEntries(stored, nowSeconds);
+		if (result.newer || this.listedLive(stored, nowSeconds)) return result;
+		// Peers route only to processes the store lists as live, and a process that passes every
+		// event on records nothing: without this it would never be listed, and it and its peers
+		// would each take events the other owns. Once per save grace, so a burst saves it once.
+		if (this.announcedAt > nowSeconds - SAVE_GRACE_SECONDS) return result;
+		this.announcedAt = nowSeconds;
+		this.refreshView(nowSeconds);
+		return { ...result, behind: true };
+	}
+
+	/**
+	 * Whether peers reading `stored` take this process for a live one at its address, with half
+	 * their liveness window to spare; true when it has no address (it is not routing).
+	 */
+	private listedLive(stored: unknown, nowSeconds: number): boolean {
+		if (this.address === undefined) return true;
+		const own = isRecord(stored) ? writersIn(stored).get(this.writerId) : undefined;
+		return own?.[2] === this.address && own[1] > nowSeconds - ADDRESS_REFRESH_SECONDS;
+	}
+
+	private syncEntries(stored: unknown, nowSeconds: number): SyncResult {
 		const { format } = this;
 		const revision = this.revisionBefore(nowSeconds - SAVE_GRACE_SECONDS);
 		if (stored === undefined || stored === null) return { absorbed: 0, behind: revision > 0 };
@@ -338,6 +364,22 @@ export class EntryLog {
 				seenAt > quietSince &&
 				theirs > (this.merged.get(writer)?.[0] ?? 0),
 		);
+		// A writer with no entries to read may still be newly seen, or seen again (see listedLive):
+		// its liveness and address are taken in, as its revision stays what was read of it.
+		let heard = false;
+		for (const [writer, entry] of writers) {
+			const known = this.merged.get(writer);
+			if (
+				writer !== this.writerId &&
+				entry[1] > quietSince &&
+				entry[0] === (known?.[0] ?? 0) &&
+				entry[1] > (known?.[1] ?? Number.NEGATIVE_INFINITY)
+			) {
+				this.merged.set(writer, entry);
+				heard = true;
+			}
+		}
+		if (heard) this.refreshView(nowSeconds);
 		// A previous format has no writers list: read it whole.
 		const isPrevious = stored.v !== format.version;
 		if (!isPrevious && news.length === 0) {

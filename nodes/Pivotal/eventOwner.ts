@@ -7,6 +7,11 @@ import { createHash } from 'node:crypto';
 export const FORWARDED_HEADER = 'x-pivotal-forwarded-by';
 /** A process that saved to the store within this long is taken to be running. */
 export const PEER_LIVENESS_SECONDS = 600;
+/**
+ * A routing process whose stored address is older than this writes it again at its next
+ * delivery, so peers keep taking it for a live one while it gets deliveries.
+ */
+export const ADDRESS_REFRESH_SECONDS = PEER_LIVENESS_SECONDS / 2;
 /** Pivotal wants an answer within 10 s; past this the sender is told to retry. */
 export const FORWARD_TIMEOUT_MS = 6000;
 

@@ -1,6 +1,9 @@
 'use strict';
 
 const assert = require('node:assert/strict');
+const path = require('node:path');
+
+const { REPO_DIR } = require('../../scripts/lib/runtimes');
 
 const { newMessageId, sampleEvent } = require('../../scripts/lib/signing');
 const { mapLimit, sleep } = require('../../scripts/lib/util');
@@ -422,6 +425,66 @@ function onSuccessScenario({ routed }) {
 	};
 }
 
+/**
+ * Route by Event ID, where one webhook process has only ever passed events on: it recorded
+ * nothing, yet the other process must learn its address from the store and pass it the events
+ * it owns. Event ids are picked by the package's own owner function (the built dist/).
+ */
+const forwarderScenario = {
+	name: 'Route by Event ID: a webhook process that has passed every event on still gets the events it owns from the other one, so a retry there is a duplicate',
+	async run(ctx) {
+		const { ownerOf } = require(path.join(REPO_DIR, 'dist', 'nodes', 'Pivotal', 'eventOwner.js'));
+		const flow = await ctx.addWorkflow('Pivotal e2e: queue, forwarder', '*', {
+			routeToOneProcess: true,
+		});
+		const [first, second] = ctx.webhooks.map((instance) => instance.baseUrl);
+		const ownedBy = (owner) => {
+			for (;;) {
+				const event = sampleEvent();
+				if (ownerOf(event.id, first, [second]) === owner) return event;
+			}
+		};
+		const passedOn = Array.from({ length: 3 }, () => ownedBy(first));
+		const opening = await ctx.observe(
+			flow,
+			async () => {
+				// Process 0 stores the first event, knowing no peer; process 1 then learns of process 0
+				// from the store, and passes every event it gets on to it.
+				const answers = [await deliver(ctx, ownedBy(first), 0, newMessageId(), flow)];
+				await sleep(PAST_SAVE_GRACE_MS);
+				for (const event of passedOn) {
+					answers.push(await deliver(ctx, event, 1, newMessageId(), flow));
+				}
+				return answers;
+			},
+			{ atLeast: 4 },
+		);
+		assert.deepEqual(countBy(opening.result), { '200 accepted': 4 }, 'opening deliveries');
+		await sleep(PAST_SAVE_GRACE_MS);
+		const event = ownedBy(second);
+		const messageId = newMessageId();
+		const copies = await ctx.observe(
+			flow,
+			async () => [
+				await deliver(ctx, event, 0, messageId, flow),
+				await deliver(ctx, event, 1, messageId, flow),
+			],
+			{ atLeast: 1 },
+		);
+		ctx.report('forwarder', {
+			opening: countBy(opening.result),
+			answers: copies.result.map((answer) => answer.json?.status),
+			executions: copies.executions.length,
+		});
+		assert.deepEqual(
+			copies.result.map((answer) => answer.json?.status),
+			['accepted', 'duplicate'],
+			'on process 0, then on process 1, which owns the event',
+		);
+		assert.equal(copies.executions.length, 1, 'executions of the event');
+	},
+};
+
 module.exports = {
 	queueScenarios: [
 		...RETRY_GAPS_MS.map((gapMs) => retryScenario(gapMs)),
@@ -435,6 +498,7 @@ module.exports = {
 		orderingScenario,
 		onSuccessScenario({ routed: false }),
 		onSuccessScenario({ routed: true }),
+		forwarderScenario,
 	],
 };
 

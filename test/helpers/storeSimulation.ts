@@ -8,7 +8,14 @@
  */
 import { ObservableObject, type IDataObject } from 'n8n-workflow';
 
-import { BUCKET_SECONDS, DedupeLedger, fingerprint } from '../../nodes/Pivotal/dedupeStore';
+import {
+	BUCKET_SECONDS,
+	DedupeLedger,
+	fingerprint,
+	STORE_FORMAT_VERSION,
+} from '../../nodes/Pivotal/dedupeStore';
+import { SAVE_GRACE_SECONDS } from '../../nodes/Pivotal/entryLog';
+import { ADDRESS_REFRESH_SECONDS } from '../../nodes/Pivotal/eventOwner';
 import {
 	firstReadWhenSigned,
 	receiveDelivery,
@@ -130,6 +137,12 @@ interface OpenCopy {
 	held: Knowledge;
 	/** The stored values as loaded, to tell what this copy's save writes. */
 	loaded: Record<StoreName, string | undefined>;
+	/** The database as loaded, to tell whether anything saved over it since. */
+	loadedDb: string;
+	/** With Route by Event ID: when the node's code ran over this request's copy. */
+	usedAt?: number;
+	/** When the node's code last ran over another request's copy in the same process before. */
+	previousUseAt?: number;
 	/** The state each store was given in this copy, by the process's knowledge at the time. */
 	wrote: Partial<Record<StoreName, Knowledge>>;
 	/** A copy serves one request or run, as in n8n; then it is saved or thrown away. */
@@ -186,11 +199,15 @@ export class Simulation {
 	readonly answers: string[] = [];
 	/** Deliveries of an id their process had to know: how often "no id forgotten" was put to the test. */
 	mustChecks = 0;
+	/** With Route by Event ID: when each process's code last ran over a request's copy. */
+	private readonly lastRequestAt = new Map<number, number>();
 
 	constructor(
 		processes: number,
 		startSeconds: number,
 		private readonly newWriterId: () => string,
+		/** Whether the node routes by event id: each process then has an address to be listed at. */
+		private readonly routed = false,
 	) {
 		this.now = startSeconds;
 		this.processes = Array.from({ length: processes }, () => this.newProcess());
@@ -282,6 +299,7 @@ export class Simulation {
 				versions:
 					parsed[KEYS.versions] === undefined ? undefined : JSON.stringify(parsed[KEYS.versions]),
 			},
+			loadedDb: json,
 			wrote: {},
 			used: false,
 		});
@@ -306,6 +324,13 @@ export class Simulation {
 		if (stores.dedupe.ledger !== process.ledger) {
 			process.ledger = stores.dedupe.ledger;
 			process.knows = new Knowledge();
+		}
+		if (this.routed && open.copy === 'request') {
+			// As webhook() does on every request when routing.
+			stores.dedupe.ledger.locatedAt(addressOf(open.p));
+			open.usedAt = this.now;
+			open.previousUseAt = this.lastRequestAt.get(open.p);
+			this.lastRequestAt.set(open.p, this.now);
 		}
 		return stores;
 	}
@@ -478,7 +503,11 @@ export class Simulation {
 	/** n8n saves a copy whole when it changed: what the database holds afterwards. */
 	private save(r: number) {
 		const open = this.close(r);
-		if (!open || !changed(open.staticData)) return;
+		if (!open) return;
+		if (!changed(open.staticData)) {
+			this.checkListed(open, false);
+			return;
+		}
 		const before = this.db;
 		this.db = JSON.stringify(open.staticData);
 		const stored = JSON.parse(this.db) as Record<string, unknown>;
@@ -493,6 +522,37 @@ export class Simulation {
 			this.keepDamaged(name, open, stored);
 		}
 		this.checkStored();
+		this.checkListed(open, true);
+	}
+
+	/**
+	 * With Route by Event ID, peers route only to processes the store lists as live: once a
+	 * process's request is saved, the database lists its address as seen recently enough
+	 * (ADDRESS_REFRESH_SECONDS before the request). Not asked when the request saved nothing
+	 * and another copy was saved since it was loaded, nor when another request of the same
+	 * process ran within the save grace before it (that one's save carries the address, and
+	 * were it lost, the next request after the grace writes it).
+	 */
+	private checkListed(open: OpenCopy, saved: boolean) {
+		const { usedAt, previousUseAt } = open;
+		if (usedAt === undefined) return;
+		if (!saved && this.db !== open.loadedDb) return;
+		if (previousUseAt !== undefined && usedAt - previousUseAt < SAVE_GRACE_SECONDS) return;
+		const stored = (JSON.parse(this.db) as Record<string, unknown>)[KEYS.dedupe] as
+			| { v?: unknown; writers?: Record<string, unknown[]> }
+			| undefined;
+		// A newer release's state is left as it is (see 'newer format never replaced').
+		if (typeof stored?.v === 'number' && stored.v > STORE_FORMAT_VERSION) return;
+		const address = addressOf(open.p);
+		const listed = Object.values(stored?.writers ?? {}).some(
+			([, seenAt, at]) => at === address && Number(seenAt) > usedAt - ADDRESS_REFRESH_SECONDS,
+		);
+		if (!listed) {
+			this.fail(
+				'routed processes listed',
+				`process ${open.p}'s request at ${open.usedAt}${saved ? ', saved,' : ''} left ${address} unlisted: ${this.db.slice(0, 200)}`,
+			);
+		}
 	}
 
 	private setHeld(name: StoreName, from: Knowledge) {
@@ -614,6 +674,10 @@ export class Simulation {
 			knowledge.trim(keep);
 		}
 	}
+}
+
+function addressOf(p: number): string {
+	return `http://10.0.0.${p + 1}:5678`;
 }
 
 export function tokenOf(version: number): string {
