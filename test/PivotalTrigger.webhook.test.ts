@@ -2,6 +2,7 @@ import type { IHookFunctions } from 'n8n-workflow';
 
 import { fingerprint } from '../nodes/Pivotal/dedupeStore';
 import { PivotalTrigger } from '../nodes/Pivotal/PivotalTrigger.node';
+import { SAVE_MESSAGE } from '../nodes/Pivotal/saveMessage';
 import { newSecret, sampleEvent, signDelivery } from './helpers/signing';
 import {
 	logged,
@@ -163,6 +164,25 @@ describe("PivotalTrigger.webhook() in n8n-core's WebhookContext", () => {
 		expect(response.statusCode).toBe(401);
 		expect(JSON.stringify(response.body)).not.toMatch(/secret|match/i);
 		expect(JSON.stringify(logged)).not.toContain(secret.slice(6));
+	});
+
+	it('runs a signed delivery someone added the old save header to: no header makes it a save', async () => {
+		const instance = newInstance({ signingSecret: newSecret() });
+		const signed = delivery(instance, sampleEvent());
+		const { response, result } = await serve(instance, {
+			...signed,
+			headers: { ...signed.headers, 'x-pivotal-trigger-save': '1' },
+		});
+		expect(statusOf(response)).toBe('accepted');
+		expect(executions(result)).toBe(1);
+	});
+
+	it('starts nothing for a captured save request sent again without its header: its body makes it a save', async () => {
+		const instance = newInstance({ signingSecret: newSecret() });
+		const replayed = delivery(instance, SAVE_MESSAGE.toString('utf8'));
+		const { result } = await serve(instance, replayed);
+		expect(executions(result)).toBe(0);
+		expect(result.webhookResponse).toEqual({ status: 'saved' });
 	});
 
 	it('rejects every delivery when the configured secret is malformed, and logs why', async () => {

@@ -12,8 +12,11 @@ import { PivotalTrigger } from '../nodes/Pivotal/PivotalTrigger.node';
 
 const trigger = new PivotalTrigger();
 
-/** What n8n 1.x does with the description's template: evaluate it against the node's parameters. */
-function evaluatedByN8n(parameters: INode['parameters']): unknown {
+/**
+ * The node's parameters as n8n holds them, with the defaults its Workflow applies, and what
+ * n8n 1.x makes of the description's template against them.
+ */
+function asN8nSees(parameters: INode['parameters']) {
 	const node: INode = {
 		id: 'n1',
 		name: 'Pivotal Trigger',
@@ -27,27 +30,33 @@ function evaluatedByN8n(parameters: INode['parameters']): unknown {
 		getByNameAndVersion: () => trigger,
 	} as unknown as INodeTypes;
 	const workflow = new Workflow({ nodes: [node], connections: {}, active: true, nodeTypes });
-	return workflow.expression.getSimpleParameterValue(
-		workflow.nodes[node.name],
-		RESPONSE_MODE_FIELD.template,
-		'webhook',
-		{},
-		undefined,
-		'onReceived',
-	);
+	const own = workflow.nodes[node.name];
+	return {
+		parameters: own.parameters,
+		evaluated: workflow.expression.getSimpleParameterValue(
+			own,
+			RESPONSE_MODE_FIELD.template,
+			'webhook',
+			{},
+			undefined,
+			'onReceived',
+		),
+	};
 }
 
 describe('Acknowledge', () => {
 	it("makes n8n answer on receipt by default and after the run for 'onSuccess'", () => {
-		expect(RESPONSE_MODE_FIELD.resolve({})).toBe('onReceived');
+		expect(RESPONSE_MODE_FIELD.resolve(asN8nSees({ events: '*' }).parameters)).toBe('onReceived');
 		expect(RESPONSE_MODE_FIELD.resolve({ acknowledge: 'onReceipt' })).toBe('onReceived');
 		expect(RESPONSE_MODE_FIELD.resolve({ acknowledge: 'onSuccess' })).toBe('lastNode');
 	});
 
 	it('resolves natively to what the template evaluates to, so 1.x and 2.x agree', () => {
-		for (const acknowledge of [...ACKNOWLEDGE_MODES, undefined]) {
-			const parameters = acknowledge ? { events: '*', acknowledge } : { events: '*' };
-			expect(RESPONSE_MODE_FIELD.resolve(parameters)).toBe(evaluatedByN8n(parameters));
+		for (const acknowledge of [...ACKNOWLEDGE_MODES, undefined, 'aLaterMode']) {
+			const { parameters, evaluated } = asN8nSees(
+				acknowledge ? { events: '*', acknowledge } : { events: '*' },
+			);
+			expect(RESPONSE_MODE_FIELD.resolve(parameters)).toBe(evaluated);
 		}
 	});
 
@@ -89,12 +98,17 @@ describe('Acknowledge', () => {
 		expect(settle('onSuccess', 500).body.status).toBe('failed');
 	});
 
-	it('reads an unknown or missing mode as When Received, as the response mode does', () => {
-		for (const value of [undefined, '', 'onsuccess', 42, 'onReceipt']) {
-			expect(acknowledgeModeOf(value)).toBe('onReceipt');
-			expect(RESPONSE_MODE_FIELD.resolve({ acknowledge: value })).toBe('onReceived');
+	it('reads a mode it does not know, or none, as the one that waits for the run, as the response mode does', () => {
+		for (const value of [undefined, '', 'onreceipt', 42, 'onSuccess', 'aLaterMode']) {
+			expect(acknowledgeModeOf(value)).toBe('onSuccess');
+			expect(RESPONSE_MODE_FIELD.resolve({ acknowledge: value })).toBe('lastNode');
 		}
-		expect(acknowledgeModeOf('onSuccess')).toBe('onSuccess');
+		// A resolver input of another shape (the mode not where it was) waits too.
+		expect(RESPONSE_MODE_FIELD.resolve({ parameters: { acknowledge: 'onReceipt' } })).toBe(
+			'lastNode',
+		);
+		expect(acknowledgeModeOf('onReceipt')).toBe('onReceipt');
+		expect(RESPONSE_MODE_FIELD.resolve({ acknowledge: 'onReceipt' })).toBe('onReceived');
 	});
 
 	it('records at the start of the run only when acknowledging on receipt', () => {

@@ -452,7 +452,6 @@ describe('a save request the node sends itself', () => {
 			rawBody: save.body,
 			headers: save.headers,
 			events: 'invoice.*',
-			saveOnly: true,
 		});
 		expect(outcome).toMatchObject({ httpStatus: 200, body: { status: 'saved' } });
 		expect(outcome.item).toBeUndefined();
@@ -466,7 +465,6 @@ describe('a save request the node sends itself', () => {
 			...request({ dedupe: access }),
 			rawBody: save.body,
 			headers: save.headers,
-			saveOnly: true,
 		});
 		expect(outcome.httpStatus).toBe(401);
 		expect(saved).toHaveLength(0);

@@ -109,4 +109,33 @@ describe('passOn', () => {
 		expect(answer).toBeUndefined();
 		expect(log).toEqual([{ level: 'warn', message: expect.stringContaining('ECONNREFUSED') }]);
 	});
+
+	it.each([
+		[
+			'a certificate that does not match the address',
+			Object.assign(new Error("Hostname/IP does not match certificate's altnames"), {
+				code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+			}),
+		],
+		[
+			'a request n8n blocks before sending it',
+			new Error('Request to 10.0.0.2 is blocked by SSRF protection'),
+		],
+		[
+			'an error of a kind it does not know',
+			Object.assign(new Error('unexpected'), { code: 'E_NEW' }),
+		],
+	])('hands the delivery back, naming the cause, after %s', async (_what, error) => {
+		const { fake } = context(async () => {
+			throw error;
+		});
+		const log: LogLine[] = [];
+		const answer = await passOn(fake, OWNER, delivery(), '/webhook/abc/webhook', (lines) =>
+			log.push(...lines),
+		);
+		expect(answer).toBeUndefined();
+		expect(log).toEqual([
+			{ level: 'warn', message: expect.stringContaining(`(${error.message}): handling it here`) },
+		]);
+	});
 });

@@ -18,6 +18,7 @@ import {
 
 import {
 	acknowledgeModeOf,
+	isAcknowledgeMode,
 	CLAIM_HOLD_SECONDS,
 	RESPONSE_MODE_FIELD,
 	recordsWhenRunStarts,
@@ -34,13 +35,14 @@ import {
 	type DeliverySettings,
 	type LogLine,
 } from './delivery';
+import { HourlyNotice } from './entryLog';
 import { addressOf, FORWARDED_HEADER } from './eventOwner';
 import { nodeKey, ProcessStores, type NodeStores } from './nodeStores';
 import { bounded, OPTION_BOUNDS, optionProblems } from './optionBounds';
 import { CLAIM_FIELD, openClaim, sealClaim, withoutInternalFields } from './runClaim';
 import { passOn } from './passOn';
 import { RunStarts } from './runStart';
-import { SAVE_HEADER, saveSoon, sendSaveRequest } from './saveRequest';
+import { saveSoon, sendSaveRequest } from './saveRequest';
 import { compileEventTypeFilter } from './eventTypeFilter';
 import { parseSigningSecret } from './signingSecret';
 
@@ -114,6 +116,7 @@ function turnsOfTheEventLoop() {
 /** The most a "When Received" 2xx waits for its run to start where n8n answers before that. */
 const RUN_START_WAIT_MS = 2000;
 const runStarts = new RunStarts(sleep);
+const unknownAcknowledgeNotice = new HourlyNotice();
 /**
  * How long after the answer a run of this process's must have started before the run is taken
  * for another process's (a queue-mode worker's): n8n 2.x starts a local run as it answers. A run
@@ -472,7 +475,16 @@ export class PivotalTrigger implements INodeType {
 		try {
 			credentials = await this.getCredentials(CREDENTIAL);
 			events = this.getNodeParameter('events', '*');
-			acknowledge = acknowledgeModeOf(this.getNodeParameter('acknowledge', 'onReceipt'));
+			const acknowledgeValue = this.getNodeParameter('acknowledge', 'onReceipt');
+			acknowledge = acknowledgeModeOf(acknowledgeValue);
+			if (!isAcknowledgeMode(acknowledgeValue) && unknownAcknowledgeNotice.due(nowSeconds())) {
+				log([
+					{
+						level: 'warn',
+						message: `Acknowledge has a value this release does not know (${JSON.stringify(acknowledgeValue)}): answering when the workflow succeeds (said at most once an hour)`,
+					},
+				]);
+			}
 			options = this.getNodeParameter('options', {}) as TriggerOptions;
 		} catch (error) {
 			// Answering 500 makes Pivotal retry, so no event is lost while the node is fixed.
@@ -522,7 +534,6 @@ export class PivotalTrigger implements INodeType {
 			dedupe: stores?.dedupe,
 			versions: stores?.versions,
 			route: self && headers[FORWARDED_HEADER] === undefined ? { self } : undefined,
-			saveOnly: headers[SAVE_HEADER] !== undefined,
 		};
 		await firstReadWhenSigned(delivery, turnsOfTheEventLoop());
 		let outcome = receiveDelivery(delivery);

@@ -21,9 +21,17 @@ export type AcknowledgeMode = 'onReceipt' | 'onSuccess';
 
 export const ACKNOWLEDGE_MODES: readonly AcknowledgeMode[] = ['onReceipt', 'onSuccess'];
 
-/** The parameter's mode; anything else is the default, as RESPONSE_MODE_FIELD reads it too. */
+export function isAcknowledgeMode(value: unknown): value is AcknowledgeMode {
+	return ACKNOWLEDGE_MODES.includes(value as AcknowledgeMode);
+}
+
+/**
+ * The parameter's mode. A value this release does not know (a later release's, or what a
+ * changed n8n hands over) is taken for the mode that waits for the run, as RESPONSE_MODE_FIELD
+ * reads it too: its answers come later, but a failed run is never acknowledged.
+ */
 export function acknowledgeModeOf(value: unknown): AcknowledgeMode {
-	return value === 'onSuccess' ? 'onSuccess' : 'onReceipt';
+	return value === 'onReceipt' ? 'onReceipt' : 'onSuccess';
 }
 
 /**
@@ -38,12 +46,15 @@ type ResponseMode = 'onReceived' | 'lastNode';
 /**
  * n8n's response mode as a description field: the template, which n8n 1.x evaluates per request,
  * and a native resolver, which n8n 2.x calls instead for static parameters, so the webhook
- * phase evaluates no expression there. A test holds the two to the same answers.
+ * phase evaluates no expression there. A test holds the two to the same answers. Both are given
+ * the node's parameters with their defaults applied; anything but When Received, a missing
+ * value included, makes n8n wait for the run: answering on receipt is the mode that can lose a
+ * failed run's event, so it is given only when asked for by name.
  */
 export const RESPONSE_MODE_FIELD = {
-	template: '={{$parameter["acknowledge"] === "onSuccess" ? "lastNode" : "onReceived"}}',
+	template: '={{$parameter["acknowledge"] === "onReceipt" ? "onReceived" : "lastNode"}}',
 	resolve: (parameters: Record<string, unknown>): ResponseMode =>
-		parameters.acknowledge === 'onSuccess' ? 'lastNode' : 'onReceived',
+		parameters.acknowledge === 'onReceipt' ? 'onReceived' : 'lastNode',
 };
 
 /** Whether the run records its event as soon as it starts (the execution exists by then). */

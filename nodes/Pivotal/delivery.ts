@@ -6,6 +6,7 @@ import { ownerOf, PEER_LIVENESS_SECONDS } from './eventOwner';
 import { compileEventTypeFilter } from './eventTypeFilter';
 import { objectVersionOf } from './objectVersion';
 import { withoutInternalFields } from './runClaim';
+import { isSaveMessage } from './saveMessage';
 import type { PivotalDeliveryMetadata } from './PivotalEvent';
 import { verifySignature, type Headers } from './signature';
 import { parseSigningSecret } from './signingSecret';
@@ -57,8 +58,6 @@ export interface DeliveryRequest extends Stores {
 	 * process's address. Absent for a delivery another process already passed on.
 	 */
 	route?: { self: string };
-	/** A save request this node sent itself (saveRequest.ts): verified, then only saved. */
-	saveOnly?: boolean;
 }
 
 export type LogLine = { level: 'debug' | 'info' | 'warn' | 'error'; message: string };
@@ -338,7 +337,7 @@ export function receiveDelivery(request: DeliveryRequest): DeliveryOutcome {
 		return { httpStatus: 401, body: REJECTED, log };
 	}
 	const { messageId } = verification;
-	if (request.saveOnly) {
+	if (isSaveMessage(request.rawBody)) {
 		syncStores(request, nowSeconds, log);
 		saveStores(request);
 		return { httpStatus: 200, body: { status: 'saved' }, log };

@@ -1,4 +1,4 @@
-import { ADDRESS_REFRESH_SECONDS } from './eventOwner';
+import { ADDRESS_REFRESH_SECONDS, isPeerAddress } from './eventOwner';
 
 /** Entries are grouped by the hour they arrived in, so ageing out drops whole groups. */
 export const BUCKET_SECONDS = 3600;
@@ -127,15 +127,22 @@ function writerOf(rev: unknown): string | undefined {
 }
 
 /** The revisions a stored state says it includes; malformed entries count as unknown. */
-function writersIn(state: Record<string, unknown>): Map<string, WriterEntry> {
+/**
+ * The writers a stored state lists. A time ahead of `nowSeconds` (another process's clock, or
+ * a forged value) counts as now, so no entry stays live, or escapes pruning, for ever.
+ */
+function writersIn(state: Record<string, unknown>, nowSeconds: number): Map<string, WriterEntry> {
 	const writers = new Map<string, WriterEntry>();
 	if (!isRecord(state.writers)) return writers;
 	for (const [writer, entry] of Object.entries(state.writers)) {
 		if (!Array.isArray(entry)) continue;
 		const [revision, seenAt, address] = entry as unknown[];
 		if (Number.isSafeInteger(revision) && Number.isSafeInteger(seenAt)) {
-			const known: WriterEntry = [revision as number, seenAt as number];
-			if (typeof address === 'string') known.push(address);
+			const known: WriterEntry = [
+				revision as number,
+				Math.min(seenAt as number, Math.floor(nowSeconds)),
+			];
+			if (isPeerAddress(address)) known.push(address);
 			writers.set(writer, known);
 		}
 	}
@@ -320,7 +327,7 @@ export class EntryLog {
 	 */
 	private listedLive(stored: unknown, nowSeconds: number): boolean {
 		if (this.address === undefined) return true;
-		const own = isRecord(stored) ? writersIn(stored).get(this.writerId) : undefined;
+		const own = isRecord(stored) ? writersIn(stored, nowSeconds).get(this.writerId) : undefined;
 		return own?.[2] === this.address && own[1] > nowSeconds - ADDRESS_REFRESH_SECONDS;
 	}
 
@@ -350,7 +357,7 @@ export class EntryLog {
 				problem: `stored ${format.name} state has no bucket list`,
 			};
 		}
-		const writers = writersIn(stored);
+		const writers = writersIn(stored, nowSeconds);
 		const own = writers.get(this.writerId)?.[0] ?? 0;
 		// A writer quiet for longer than the retention has nothing left to give (prune forgets it):
 		// a state that still lists it would otherwise be read whole at every sync.

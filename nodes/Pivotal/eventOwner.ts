@@ -49,3 +49,17 @@ export function addressOf(socket: {
 	const scheme = socket.encrypted ? 'https' : 'http';
 	return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${localPort}`;
 }
+
+/** What addressOf gives: a scheme, a host (a name, IPv4, or IPv6 in brackets) and a port. */
+const PEER_ADDRESS = /^https?:\/\/(?:[a-z0-9.-]+|\[[0-9a-f:.]+\]):[0-9]{1,5}$/i;
+
+/**
+ * Whether a peer's address read from static data is one this node would route to: anything else
+ * (a path, credentials, a query, a stray value) is ignored, so stored data never points a
+ * forward anywhere but at a host and port.
+ */
+export function isPeerAddress(value: unknown): value is string {
+	if (typeof value !== 'string' || !PEER_ADDRESS.test(value)) return false;
+	const port = Number(value.slice(value.lastIndexOf(':') + 1));
+	return port > 0 && port < 65536;
+}

@@ -10,8 +10,15 @@ import { FORWARD_TIMEOUT_MS, FORWARDED_HEADER } from './eventOwner';
 
 const ANSWERS: ReadonlySet<unknown> = new Set(DELIVERY_STATUSES);
 
-/** Errors that mean the delivery never reached the owner, so handling it here cannot run it twice. */
-const NOT_SENT = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN/;
+/**
+ * Errors after which the owner may hold the delivery: the connection was up and then timed out
+ * or broke. Any other error (refused, unreachable, a certificate that does not match, a request
+ * n8n's SSRF protection blocks, one n8n's next release names differently) came before anything
+ * was sent, or is taken to have: the delivery is handled here, as with routing off, rather than
+ * every forwarded delivery being refused.
+ */
+const MAYBE_SENT =
+	/ECONNABORTED|ETIMEDOUT|ESOCKETTIMEDOUT|ECONNRESET|EPIPE|socket hang up|timeout/i;
 
 /**
  * The owner may have the delivery and be slow to answer: handling it here too could run it
@@ -66,7 +73,7 @@ export async function passOn(
 		]);
 	} catch (error) {
 		const { message, code } = error as Error & { code?: unknown };
-		if (!NOT_SENT.test(`${String(code)} ${message}`)) {
+		if (MAYBE_SENT.test(`${String(code)} ${message}`)) {
 			log([
 				{
 					level: 'warn',

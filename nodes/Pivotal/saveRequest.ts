@@ -2,22 +2,19 @@ import { randomBytes } from 'node:crypto';
 import type { IWebhookFunctions } from 'n8n-workflow';
 
 import type { LogLine } from './delivery';
+import { SAVE_MESSAGE } from './saveMessage';
 import { expectedSignature } from './signature';
 
-/**
- * Marks a request a process sends itself so that n8n saves the workflow's static data: with
- * Acknowledge "When the Workflow Succeeds" an id is recorded when n8n answers, after n8n's
- * last save for that request, and nothing else would write it before the next delivery.
- */
-export const SAVE_HEADER = 'x-pivotal-trigger-save';
-
-const BODY = Buffer.from('{"type":"pivotal-trigger.save"}');
+const BODY = SAVE_MESSAGE;
 /** A save request takes one webhook round trip; past this the answer goes without it. */
 const SAVE_TIMEOUT_MS = 2000;
 
 /**
- * The save request: signed like a delivery with the endpoint's own key, so only this node can
- * make one, and verified by the same code. It starts nothing; replayed, it only saves again.
+ * The save request a process sends itself so that n8n saves the workflow's static data: with
+ * Acknowledge "When the Workflow Succeeds" an id is recorded when n8n answers, after n8n's
+ * last save for that request, and nothing else would write it before the next delivery.
+ * Signed like a delivery with the endpoint's own key, so only this node can make one, and
+ * verified by the same code; its body alone makes it a save (saveMessage.ts).
  */
 export function saveRequestFor(key: Buffer, nowSeconds: number, messageId: string) {
 	const timestamp = String(nowSeconds);
@@ -27,7 +24,6 @@ export function saveRequestFor(key: Buffer, nowSeconds: number, messageId: strin
 			'svix-id': messageId,
 			'svix-timestamp': timestamp,
 			'svix-signature': `v1,${expectedSignature(key, messageId, timestamp, BODY)}`,
-			[SAVE_HEADER]: '1',
 		},
 	};
 }

@@ -24,6 +24,7 @@ import {
 	type Stores,
 } from '../../nodes/Pivotal/delivery';
 import { ProcessStores, storeKey, type NodeStores } from '../../nodes/Pivotal/nodeStores';
+import { SAVE_MESSAGE } from '../../nodes/Pivotal/saveMessage';
 import { VersionLedger } from '../../nodes/Pivotal/versionStore';
 import { newSecret, signDelivery } from './signing';
 
@@ -124,6 +125,9 @@ class Knowledge {
 
 interface Process {
 	stores: ProcessStores;
+	/** With Route by Event ID: the node state a request told its address, and when the node's code last ran over a copy with it. */
+	located?: DedupeLedger;
+	lastUseAt?: number;
 	/** The node state the process holds now, told apart by its dedupe ledger. */
 	ledger?: DedupeLedger;
 	knows: Knowledge;
@@ -141,7 +145,7 @@ interface OpenCopy {
 	loadedDb: string;
 	/** With Route by Event ID: when the node's code ran over this request's copy. */
 	usedAt?: number;
-	/** When the node's code last ran over another request's copy in the same process before. */
+	/** When the node's code, its address known, last ran over another copy in the process before. */
 	previousUseAt?: number;
 	/** The state each store was given in this copy, by the process's knowledge at the time. */
 	wrote: Partial<Record<StoreName, Knowledge>>;
@@ -199,8 +203,6 @@ export class Simulation {
 	readonly answers: string[] = [];
 	/** Deliveries of an id their process had to know: how often "no id forgotten" was put to the test. */
 	mustChecks = 0;
-	/** With Route by Event ID: when each process's code last ran over a request's copy. */
-	private readonly lastRequestAt = new Map<number, number>();
 
 	constructor(
 		processes: number,
@@ -328,10 +330,12 @@ export class Simulation {
 		if (this.routed && open.copy === 'request') {
 			// As webhook() does on every request when routing.
 			stores.dedupe.ledger.locatedAt(addressOf(open.p));
+			process.located = stores.dedupe.ledger;
 			open.usedAt = this.now;
-			open.previousUseAt = this.lastRequestAt.get(open.p);
-			this.lastRequestAt.set(open.p, this.now);
+			open.previousUseAt = process.lastUseAt;
 		}
+		// A run in the process writes the address too, once its node state knows it.
+		if (process.located === stores.dedupe.ledger) process.lastUseAt = this.now;
 		return stores;
 	}
 
@@ -382,11 +386,11 @@ export class Simulation {
 				},
 			},
 		});
-		return await this.webhook(body, stores, false);
+		return await this.webhook(body, stores);
 	}
 
 	/** The node's webhook(), as far as the stores go: a signed body, its first read, the delivery. */
-	private async webhook(body: string, stores: NodeStores, saveOnly: boolean) {
+	private async webhook(body: string | Buffer, stores: NodeStores) {
 		const signed = signDelivery(body, { secret: this.secret, timestampSeconds: this.now });
 		const request = {
 			rawBody: signed.body,
@@ -396,7 +400,6 @@ export class Simulation {
 			events: '*',
 			settings: this.settings(),
 			nowMs: this.now * 1000,
-			saveOnly,
 			...stores,
 		};
 		await firstReadWhenSigned(request, async () => {});
@@ -492,7 +495,7 @@ export class Simulation {
 		const open = this.pick(r, true);
 		const stores = this.storesOver(open);
 		this.processes[open.p].knows.learn(open.held);
-		await this.webhook('{"type":"pivotal-trigger.save"}', stores, true);
+		await this.webhook(SAVE_MESSAGE, stores);
 		this.noteWrites(open, stores);
 	}
 
