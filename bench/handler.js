@@ -63,7 +63,7 @@ function pivotalSide(name, deliveries, perRound, handle) {
 function runB1({ command, versions, log }) {
 	const loadBefore = machineLoad();
 	const modules = builtModules();
-	const { delivery, dedupeStore } = modules;
+	const { delivery, dedupeLedger } = modules;
 	const secret = newSecret();
 	const nowSeconds = Math.floor(Date.now() / 1000);
 	const sizes = [
@@ -72,10 +72,10 @@ function runB1({ command, versions, log }) {
 	];
 	// The dedupe store's cost depends on how many hours it spans: a fresh store has one, any
 	// endpoint that has received an event an hour for a week has 168 (see B2).
-	const week = (name) => filledLedger(dedupeStore.DedupeLedger, 1_000, nowSeconds, name);
+	const week = (name) => filledLedger(dedupeLedger.DedupeLedger, 1_000, nowSeconds, name);
 	const stores = {
 		week: () => ({ ledger: week('bench-b1-week') }),
-		fresh: () => ({ ledger: new dedupeStore.DedupeLedger('bench-b1-fresh') }),
+		fresh: () => ({ ledger: new dedupeLedger.DedupeLedger('bench-b1-fresh') }),
 		// Skip Out-of-Order Events on: a week of ids and the 1,000 objects they were about.
 		ordered: () => ({
 			ledger: week('bench-b1-ordered'),
@@ -208,7 +208,7 @@ function n8nShare(ledger, versionLedger) {
 function runB2({ command, versions, log }) {
 	const loadBefore = machineLoad();
 	const modules = builtModules();
-	const { delivery, dedupeStore } = modules;
+	const { delivery, dedupeLedger } = modules;
 	const secret = newSecret();
 	const perRound = 500;
 	const rounds = 12;
@@ -243,7 +243,7 @@ function runB2({ command, versions, log }) {
 	for (const level of levels) {
 		const { ms, result } = timeOnce(() =>
 			filledLedger(
-				dedupeStore.DedupeLedger,
+				dedupeLedger.DedupeLedger,
 				level.ids,
 				nowSeconds,
 				`bench-b2-${level.label}`,
@@ -264,7 +264,7 @@ function runB2({ command, versions, log }) {
 	}
 	// At the cap every new id evicts the oldest one: the steady state of a busy endpoint.
 	const atCap = [100_000, 1_000_000].map((ids) => {
-		const ledger = new dedupeStore.DedupeLedger(`bench-b2-cap-${ids}`);
+		const ledger = new dedupeLedger.DedupeLedger(`bench-b2-cap-${ids}`);
 		const full = levels.find((level) => level.label === formatInt(ids)).ledger;
 		ledger.sync(JSON.parse(JSON.stringify(full.persistent())), Math.floor(Date.now() / 1000));
 		return {

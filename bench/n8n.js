@@ -107,7 +107,7 @@ function seededPivotalWorkflow(side, credentials) {
 		trigger.credentials = { [FLOOR_CREDENTIAL]: { id: credential.id, name: credential.name } };
 	}
 	if (ids === 0) return { workflow, storeBytes: 0 };
-	const { DedupeLedger } = builtModules().dedupeStore;
+	const { DedupeLedger } = builtModules().dedupeLedger;
 	const now = Math.floor(Date.now() / 1000);
 	const ledger = filledLedger(DedupeLedger, ids, now, `seed${side}`);
 	ledger.prune(now, { retentionSeconds: RETENTION_SECONDS, maxIds: ids });
@@ -138,10 +138,11 @@ function floorPackage(installed, nodesDir) {
 	edit('package.json', (text) =>
 		text.replace(`"name": "${installed.name}"`, `"name": "${FLOOR_PACKAGE}"`),
 	);
+	edit('dist/nodes/Pivotal/n8n/nodeStores.js', (text) =>
+		text.replace('staticData[key] = state;', 'void state;'),
+	);
 	edit('dist/nodes/Pivotal/PivotalTrigger.node.js', (text) =>
-		text
-			.replace('staticData[key] = state;', 'void state;')
-			.replaceAll("'pivotalWebhookApi'", `'${FLOOR_CREDENTIAL}'`),
+		text.replaceAll("'pivotalWebhookApi'", `'${FLOOR_CREDENTIAL}'`),
 	);
 	edit('dist/credentials/PivotalWebhookApi.credentials.js', (text) =>
 		text.replaceAll("'pivotalWebhookApi'", `'${FLOOR_CREDENTIAL}'`),

@@ -64,11 +64,11 @@ function absorbMs(DedupeLedger, staticData) {
 
 function runB3({ command, versions, log }) {
 	const loadBefore = machineLoad();
-	const { dedupeStore } = builtModules();
+	const { dedupeLedger } = builtModules();
 	const nowSeconds = Math.floor(Date.now() / 1000);
 	const rows = [];
 	for (const ids of SIZES) {
-		const ledger = filledLedger(dedupeStore.DedupeLedger, ids, nowSeconds, `bench-b3-${ids}`);
+		const ledger = filledLedger(dedupeLedger.DedupeLedger, ids, nowSeconds, `bench-b3-${ids}`);
 		// As the node does before every delivery: the cap decides how the ended hours are sealed.
 		ledger.prune(nowSeconds, { retentionSeconds: RETENTION_HOURS * HOUR, maxIds: ids });
 		const compact = staticDataOf(ledger);
@@ -78,7 +78,7 @@ function runB3({ command, versions, log }) {
 			ids,
 			compact: timed ? timings(compact) : { bytes: JSON.stringify(compact).length },
 			naive: timed ? timings(naive) : { bytes: JSON.stringify(naive).length },
-			absorbMs: timed ? absorbMs(dedupeStore.DedupeLedger, compact) : undefined,
+			absorbMs: timed ? absorbMs(dedupeLedger.DedupeLedger, compact) : undefined,
 		};
 		rows.push(row);
 		log(`B3 ${formatInt(ids)} ids: ${formatFixed(row.compact.bytes / ids)} B/id`);

@@ -7,7 +7,7 @@ import {
 } from 'n8n-workflow';
 
 import { PivotalWebhookApi } from '../credentials/PivotalWebhookApi.credentials';
-import { OPTION_BOUNDS } from '../nodes/Pivotal/optionBounds';
+import { OPTION_BOUNDS } from '../nodes/Pivotal/delivery/optionBounds';
 import { PivotalTrigger } from '../nodes/Pivotal/PivotalTrigger.node';
 import codex from '../nodes/Pivotal/PivotalTrigger.node.json';
 import { newSecret } from './helpers/signing';

@@ -1,8 +1,8 @@
 import type { IHookFunctions } from 'n8n-workflow';
 
-import { fingerprint } from '../nodes/Pivotal/dedupeStore';
+import { fingerprint } from '../nodes/Pivotal/stores/fingerprint';
 import { PivotalTrigger } from '../nodes/Pivotal/PivotalTrigger.node';
-import { SAVE_MESSAGE } from '../nodes/Pivotal/saveMessage';
+import { SAVE_MESSAGE } from '../nodes/Pivotal/protocol/saveMessage';
 import { newSecret, sampleEvent, signDelivery } from './helpers/signing';
 import {
 	logged,

@@ -7,7 +7,7 @@ import {
 	WEBHOOK_RESOLVERS,
 	recordsWhenRunStarts,
 	settle,
-} from '../nodes/Pivotal/acknowledge';
+} from '../nodes/Pivotal/n8n/acknowledge';
 import { PivotalTrigger } from '../nodes/Pivotal/PivotalTrigger.node';
 
 const trigger = new PivotalTrigger();

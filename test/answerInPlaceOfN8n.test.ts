@@ -1,4 +1,7 @@
-import { answerInPlaceOfN8n, type AnswerableResponse } from '../nodes/Pivotal/answerInPlaceOfN8n';
+import {
+	answerInPlaceOfN8n,
+	type AnswerableResponse,
+} from '../nodes/Pivotal/n8n/answerInPlaceOfN8n';
 
 /** The slice of an Express response n8n writes an answer through: status, headers, end. */
 function response() {

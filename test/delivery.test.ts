@@ -2,21 +2,18 @@ import {
 	DedupeLedger,
 	STORE_FORMAT_VERSION,
 	type StoredDedupeState,
-} from '../nodes/Pivotal/dedupeStore';
-import { SAVE_GRACE_SECONDS } from '../nodes/Pivotal/entryLog';
-import {
-	ADDRESS_REFRESH_SECONDS,
-	ownerOf,
-	PEER_LIVENESS_SECONDS,
-} from '../nodes/Pivotal/eventOwner';
+} from '../nodes/Pivotal/stores/dedupeLedger';
+import { SAVE_GRACE_SECONDS } from '../nodes/Pivotal/stores/entryLog';
+import { ownerOf } from '../nodes/Pivotal/delivery/eventOwner';
+import { ADDRESS_REFRESH_SECONDS, PEER_LIVENESS_SECONDS } from '../nodes/Pivotal/stores/peers';
 import {
 	firstReadWhenSigned,
 	receiveDelivery,
 	type DeliveryRequest,
 	type DeliverySettings,
-} from '../nodes/Pivotal/delivery';
-import { queuedSaves, saveRequestFor, saveSoon } from '../nodes/Pivotal/saveRequest';
-import { VersionLedger } from '../nodes/Pivotal/versionStore';
+} from '../nodes/Pivotal/delivery/delivery';
+import { queuedSaves, saveRequestFor, saveSoon } from '../nodes/Pivotal/n8n/saveRequest';
+import { VersionLedger } from '../nodes/Pivotal/stores/versionLedger';
 import { newSecret, sampleEvent, signDelivery } from './helpers/signing';
 
 const SETTINGS: DeliverySettings = {

@@ -1,8 +1,8 @@
 import { createHmac, randomInt } from 'node:crypto';
 import { Webhook } from 'svix';
 
-import { verifySignature } from '../nodes/Pivotal/signature';
-import { parseSigningSecret } from '../nodes/Pivotal/signingSecret';
+import { verifySignature } from '../nodes/Pivotal/protocol/signature';
+import { parseSigningSecret } from '../nodes/Pivotal/protocol/signingSecret';
 
 /**
  * Our verifier against svix's `Webhook#verify`, the reference implementation of the scheme, on

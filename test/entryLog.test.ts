@@ -4,7 +4,7 @@ import {
 	EntryLog,
 	type EntryHooks,
 	type EntryLogFormat,
-} from '../nodes/Pivotal/entryLog';
+} from '../nodes/Pivotal/stores/entryLog';
 
 const FORMAT: EntryLogFormat = {
 	version: 9,

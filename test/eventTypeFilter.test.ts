@@ -1,4 +1,4 @@
-import { compileEventTypeFilter } from '../nodes/Pivotal/eventTypeFilter';
+import { compileEventTypeFilter } from '../nodes/Pivotal/protocol/eventTypeFilter';
 
 function matcher(events: string) {
 	const filter = compileEventTypeFilter(events);

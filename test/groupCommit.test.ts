@@ -1,4 +1,4 @@
-import { GroupCommit } from '../nodes/Pivotal/groupCommit';
+import { GroupCommit } from '../nodes/Pivotal/n8n/groupCommit';
 
 /** A clock the test moves, and sleeps that end when the test says. */
 function controlled() {

@@ -1,4 +1,4 @@
-import { NodeMemory } from '../nodes/Pivotal/nodeMemory';
+import { NodeMemory } from '../nodes/Pivotal/n8n/nodeMemory';
 
 const HOUR = 3600;
 

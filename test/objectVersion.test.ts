@@ -1,4 +1,4 @@
-import { objectVersionOf, valueAt, versionToken } from '../nodes/Pivotal/objectVersion';
+import { objectVersionOf, valueAt, versionToken } from '../nodes/Pivotal/protocol/objectVersion';
 
 const FIELDS = { objectIdField: 'data.object.id', objectVersionField: 'data.object.updated_at' };
 

@@ -1,4 +1,4 @@
-import { bounded, optionProblems } from '../nodes/Pivotal/optionBounds';
+import { bounded, optionProblems } from '../nodes/Pivotal/delivery/optionBounds';
 
 describe('the numeric options, given outside their ranges by an expression or the API', () => {
 	it('uses the default for an absent value, and says nothing', () => {

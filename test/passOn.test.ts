@@ -1,8 +1,8 @@
 import type { IHttpRequestOptions, IWebhookFunctions } from 'n8n-workflow';
 
-import type { DeliveryRequest, LogLine } from '../nodes/Pivotal/delivery';
-import { FORWARDED_HEADER } from '../nodes/Pivotal/eventOwner';
-import { passOn } from '../nodes/Pivotal/passOn';
+import type { DeliveryRequest, LogLine } from '../nodes/Pivotal/delivery/delivery';
+import { FORWARDED_HEADER } from '../nodes/Pivotal/delivery/eventOwner';
+import { passOn } from '../nodes/Pivotal/n8n/passOn';
 
 const OWNER = 'http://10.0.0.2:5678';
 const SELF = 'http://10.0.0.1:5678';

@@ -5,8 +5,8 @@ import {
 	openClaim,
 	sealClaim,
 	withoutInternalFields,
-} from '../nodes/Pivotal/runClaim';
-import { VersionLedger } from '../nodes/Pivotal/versionStore';
+} from '../nodes/Pivotal/delivery/runClaim';
+import { VersionLedger } from '../nodes/Pivotal/stores/versionLedger';
 import { newSecret, sampleEvent, signDelivery } from './helpers/signing';
 import { newInstance, serve } from './helpers/webhookContext';
 

@@ -1,4 +1,4 @@
-import { RunStarts } from '../nodes/Pivotal/runStart';
+import { RunStarts } from '../nodes/Pivotal/n8n/runStart';
 
 /** Sleeps that end only when the test says. */
 function controlledSleep() {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
-import { MAX_RESERVED_IDS, storedCount } from '../nodes/Pivotal/dedupeStore';
-import { PrefixSet } from '../nodes/Pivotal/prefixSet';
+import { MAX_RESERVED_IDS, storedCount } from '../nodes/Pivotal/stores/dedupeLedger';
+import { PrefixSet } from '../nodes/Pivotal/stores/prefixSet';
 import {
 	cutLow,
 	decodeSealed,
@@ -13,7 +13,7 @@ import {
 	sortUnique,
 	truncateSealed,
 	type Prefixes,
-} from '../nodes/Pivotal/sealedBucket';
+} from '../nodes/Pivotal/stores/sealedBucket';
 
 /** mulberry32: the same "random" sets on every run. */
 function seededRandom(seed: number): () => number {

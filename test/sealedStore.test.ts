@@ -1,5 +1,10 @@
-import { BUCKET_SECONDS, DedupeLedger, fingerprint } from '../nodes/Pivotal/dedupeStore';
-import { CHARS_PER_TURN, SAVE_GRACE_SECONDS, type StoredEntryLog } from '../nodes/Pivotal/entryLog';
+import { BUCKET_SECONDS, DedupeLedger } from '../nodes/Pivotal/stores/dedupeLedger';
+import { fingerprint } from '../nodes/Pivotal/stores/fingerprint';
+import {
+	CHARS_PER_TURN,
+	SAVE_GRACE_SECONDS,
+	type StoredEntryLog,
+} from '../nodes/Pivotal/stores/entryLog';
 
 const DAY = 86_400;
 const HOUR = BUCKET_SECONDS;

@@ -1,4 +1,4 @@
-import { readSignatureHeaders, verifySignature } from '../nodes/Pivotal/signature';
+import { readSignatureHeaders, verifySignature } from '../nodes/Pivotal/protocol/signature';
 import { keyOf, newSecret, sampleEvent, signDelivery } from './helpers/signing';
 
 const NOW = 1_780_000_000;

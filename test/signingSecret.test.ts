@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { parseSigningSecret } from '../nodes/Pivotal/signingSecret';
+import { parseSigningSecret } from '../nodes/Pivotal/protocol/signingSecret';
 
 describe('parseSigningSecret', () => {
 	it('decodes a whsec_ secret into its key bytes', () => {

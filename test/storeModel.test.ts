@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 
-import { BUCKET_SECONDS } from '../nodes/Pivotal/dedupeStore';
+import { BUCKET_SECONDS } from '../nodes/Pivotal/stores/dedupeLedger';
 import { propertyRuns } from './helpers/loopback';
 import { DAY, EVENTS, Simulation, type Op } from './helpers/storeSimulation';
 
@@ -97,6 +97,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 				'truncate' as const,
 				'older' as const,
 				'absent' as const,
+				'writers' as const,
 			),
 		}),
 	},
@@ -278,6 +279,31 @@ describe('counter-examples the model found', () => {
 			].writers,
 		);
 		expect(writers.map((entry) => entry[2])).toEqual(['http://10.0.0.1:5678']);
+	});
+
+	it("an object's version read after a newer one that is past the retention stays in storage (main 444c644)", async () => {
+		const simulation = await play({
+			processes: 2,
+			offset: 0,
+			ops: [
+				{ t: 'saveRequest', r: 0 },
+				deliver(7),
+				{ t: 'run', r: 0, event: 0 },
+				deliver(0),
+				deliver(0),
+				{ t: 'tick', seconds: 8 * DAY },
+				{ t: 'save', r: 0 },
+				{ t: 'run', r: 1, event: 0 },
+				{ t: 'saveRequest', r: 0 },
+				{ t: 'save', r: 0 },
+				// obj_1 at v9, while a process still holds its v10 from past the retention.
+				deliver(4, 1),
+				{ t: 'save', r: 3 },
+				deliver(0),
+				{ t: 'save', r: 3 },
+			],
+		});
+		expect(simulation.violations).toEqual([]);
 	});
 
 	it('a run records its id again when the store holds it only in an hour past the retention', async () => {

@@ -11,10 +11,10 @@ const DIST = path.join(REPO_DIR, 'dist', 'nodes', 'Pivotal');
 /** The built package: benchmarks measure what n8n loads, not the TypeScript sources. */
 function builtModules() {
 	return {
-		delivery: require(path.join(DIST, 'delivery.js')),
-		dedupeStore: require(path.join(DIST, 'dedupeStore.js')),
-		objectVersion: require(path.join(DIST, 'objectVersion.js')),
-		versionStore: require(path.join(DIST, 'versionStore.js')),
+		delivery: require(path.join(DIST, 'delivery', 'delivery.js')),
+		dedupeLedger: require(path.join(DIST, 'stores', 'dedupeLedger.js')),
+		objectVersion: require(path.join(DIST, 'protocol', 'objectVersion.js')),
+		versionLedger: require(path.join(DIST, 'stores', 'versionLedger.js')),
 	};
 }
 
@@ -99,7 +99,7 @@ function filledVersionLedger(
 	writerId = 'bench',
 	hours = RETENTION_HOURS,
 ) {
-	const { VersionLedger } = modules.versionStore;
+	const { VersionLedger } = modules.versionLedger;
 	const token = modules.objectVersion.versionToken(Date.UTC(2025, 0, 1));
 	const ledger = new VersionLedger(writerId);
 	const firstHour = nowSeconds - (hours - 1) * HOUR;

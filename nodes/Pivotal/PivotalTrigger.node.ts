@@ -20,13 +20,11 @@ import {
 	acknowledgeModeOf,
 	isAcknowledgeMode,
 	CLAIM_HOLD_SECONDS,
-	RESPONSE_MODE_FIELD,
 	recordsWhenRunStarts,
 	settle,
-	WEBHOOK_RESOLVERS,
 	type AcknowledgeMode,
-} from './acknowledge';
-import { answerInPlaceOfN8n, type Answer, type AnswerableResponse } from './answerInPlaceOfN8n';
+} from './n8n/acknowledge';
+import { answerInPlaceOfN8n, type Answer, type AnswerableResponse } from './n8n/answerInPlaceOfN8n';
 import {
 	MISCONFIGURED,
 	firstReadWhenSigned,
@@ -34,23 +32,29 @@ import {
 	type DeliveryRequest,
 	type DeliverySettings,
 	type LogLine,
-} from './delivery';
-import { HourlyNotice } from './entryLog';
-import { addressOf, FORWARDED_HEADER } from './eventOwner';
-import { nodeKey, ProcessStores, type NodeStores } from './nodeStores';
-import { bounded, OPTION_BOUNDS, optionProblems } from './optionBounds';
-import { CLAIM_FIELD, openClaim, sealClaim, withoutInternalFields } from './runClaim';
-import { passOn } from './passOn';
-import { RunStarts } from './runStart';
-import { saveSoon, sendSaveRequest } from './saveRequest';
-import { compileEventTypeFilter } from './eventTypeFilter';
-import { parseSigningSecret } from './signingSecret';
+} from './delivery/delivery';
+import { HourlyNotice } from './stores/entryLog';
+import { addressOf, FORWARDED_HEADER } from './delivery/eventOwner';
+import { nodeKey, ProcessStores, type NodeStores } from './n8n/nodeStores';
+import { bounded, optionProblems } from './delivery/optionBounds';
+import { CLAIM_FIELD, openClaim, sealClaim, withoutInternalFields } from './delivery/runClaim';
+import { passOn } from './n8n/passOn';
+import { RunStarts } from './n8n/runStart';
+import { saveSoon, sendSaveRequest } from './n8n/saveRequest';
+import { compileEventTypeFilter } from './protocol/eventTypeFilter';
+import { parseSigningSecret } from './protocol/signingSecret';
 
-export type { PivotalDeliveryMetadata, PivotalEvent } from './PivotalEvent';
+import {
+	DEFAULT_OBJECT_ID_FIELD,
+	DEFAULT_OBJECT_VERSION_FIELD,
+	PROPERTIES,
+	WEBHOOKS,
+} from './description';
 
 const CREDENTIAL = 'pivotalWebhookApi';
-const DEFAULT_OBJECT_ID_FIELD = 'data.object.id';
-const DEFAULT_OBJECT_VERSION_FIELD = 'data.object.updated_at';
+
+export type { PivotalDeliveryMetadata, PivotalEvent } from './protocol/PivotalEvent';
+
 const SECONDS_PER_DAY = 86_400;
 
 interface TriggerOptions {
@@ -248,165 +252,8 @@ export class PivotalTrigger implements INodeType {
 		credentials: [
 			{ name: 'pivotalWebhookApi', required: true, testedBy: 'pivotalSigningSecretTest' },
 		],
-		webhooks: [
-			{
-				name: 'default',
-				httpMethod: 'POST',
-				// When n8n answers depends on Acknowledge; the node then puts its own answer in place of
-				// n8n's (answerInPlaceOfN8n.ts), and 'noData' keeps workflow data out of n8n's.
-				responseMode: RESPONSE_MODE_FIELD.template,
-				responseData: 'noData',
-				path: 'webhook',
-				[WEBHOOK_RESOLVERS]: { responseMode: RESPONSE_MODE_FIELD },
-			},
-		],
-		properties: [
-			{
-				displayName:
-					"In Pivotal, add a webhook endpoint with this node's Production URL (above), then paste the endpoint's signing secret into the credential. To try it first, click Execute step and send a test event to the Test URL. Activate the workflow to receive events.",
-				name: 'setupNotice',
-				type: 'notice',
-				default: '',
-			},
-			{
-				displayName: 'Events',
-				name: 'events',
-				type: 'string',
-				default: '*',
-				required: true,
-				placeholder: 'e.g. invoice.*, customer.deleted',
-				description:
-					'Comma-separated event types that start the workflow. * matches any run of characters: * for every event, invoice.* for all invoice events, *.deleted for every deletion. Other events are acknowledged and ignored.',
-			},
-			{
-				displayName: 'Acknowledge',
-				name: 'acknowledge',
-				type: 'options',
-				default: 'onReceipt',
-				options: [
-					{
-						name: 'When Received',
-						value: 'onReceipt',
-						description:
-							'Answer Pivotal once n8n has created the execution. Pivotal does not resend an event whose run fails: retry it from the Executions list.',
-					},
-					{
-						name: 'When the Workflow Succeeds',
-						value: 'onSuccess',
-						description:
-							'Answer Pivotal after the run: a failed run gets an error, so Pivotal sends the event again later. For workflows that finish within 10 seconds.',
-					},
-				],
-				description:
-					'When Pivotal is told the event arrived. It sends the event again until told, and never after.',
-			},
-			{
-				displayName: 'Options',
-				name: 'options',
-				type: 'collection',
-				placeholder: 'Add option',
-				default: {},
-				options: [
-					{
-						displayName: 'Include Delivery Metadata',
-						name: 'includeDeliveryMetadata',
-						type: 'boolean',
-						default: false,
-						description:
-							'Whether to add a _delivery field with the message ID, when Pivotal signed the delivery and when n8n received it',
-					},
-					{
-						displayName: 'Max Stored Event IDs',
-						name: 'maxStoredIds',
-						type: 'number',
-						default: 100000,
-						typeOptions: {
-							minValue: OPTION_BOUNDS.maxStoredIds.min,
-							maxValue: OPTION_BOUNDS.maxStoredIds.max,
-						},
-						description:
-							'How many processed event IDs are kept for deduplication. Keep it above the number of events Pivotal sends within Remember Event IDs for (Days). Each costs about 8 bytes of workflow data (12 within the hour it arrived in). When full, the oldest IDs are dropped first and a warning is logged.',
-					},
-					{
-						displayName: 'Object ID Field',
-						name: 'objectIdField',
-						type: 'string',
-						default: DEFAULT_OBJECT_ID_FIELD,
-						placeholder: 'e.g. data.object.customer',
-						description:
-							'With Skip Out-of-Order Events: the dotted path in the event to the ID of the object it is about',
-					},
-					{
-						displayName: 'Object Version Field',
-						name: 'objectVersionField',
-						type: 'string',
-						default: DEFAULT_OBJECT_VERSION_FIELD,
-						placeholder: 'e.g. data.object.updated_at',
-						description:
-							'With Skip Out-of-Order Events: the dotted path to how new the object is. An ISO 8601 date, epoch seconds or milliseconds, or a counter that only goes up.',
-					},
-					{
-						displayName: 'Output',
-						name: 'output',
-						type: 'options',
-						default: 'event',
-						options: [
-							{
-								name: 'Whole Event',
-								value: 'event',
-								description: 'The event as Pivotal sent it: ID, type, data and any other fields',
-							},
-							{
-								name: 'Only Data Object',
-								value: 'object',
-								description: 'Only data.object: the current state of what the event is about',
-							},
-						],
-						description: 'What each execution receives',
-					},
-					{
-						displayName: 'Remember Event IDs for (Days)',
-						name: 'retentionDays',
-						type: 'number',
-						default: 7,
-						typeOptions: {
-							minValue: OPTION_BOUNDS.retentionDays.min,
-							maxValue: OPTION_BOUNDS.retentionDays.max,
-						},
-						description:
-							'How long a processed event ID is remembered, so a retry of it does not start the workflow again. Pivotal retries for up to 7 days, so keep at least 7.',
-					},
-					{
-						displayName: 'Route by Event ID',
-						name: 'routeToOneProcess',
-						type: 'boolean',
-						default: false,
-						description:
-							"Whether, in queue mode with several webhook processes behind a balancer that doesn't route by svix-ID, each delivery is passed to the process that the event's ID maps to, so retries are deduplicated wherever they land. Costs one internal request for most deliveries. No effect with one n8n process.",
-					},
-					{
-						displayName: 'Skip Out-of-Order Events',
-						name: 'skipStale',
-						type: 'boolean',
-						default: false,
-						description:
-							'Whether an event about an object is skipped (answered "stale", no execution) when an event with a newer version of the same object was already accepted. For workflows that copy the object somewhere else, so a late retry cannot overwrite newer data.',
-					},
-					{
-						displayName: 'Timestamp Tolerance (Seconds)',
-						name: 'toleranceSeconds',
-						type: 'number',
-						default: 300,
-						typeOptions: {
-							minValue: OPTION_BOUNDS.toleranceSeconds.min,
-							maxValue: OPTION_BOUNDS.toleranceSeconds.max,
-						},
-						description:
-							"How far the signed timestamp may be from this server's clock, either way. Deliveries outside it are rejected so a captured request cannot be replayed; raise it only if this server's clock is off.",
-					},
-				],
-			},
-		],
+		webhooks: WEBHOOKS,
+		properties: PROPERTIES,
 	};
 
 	methods = {
@@ -535,6 +382,16 @@ export class PivotalTrigger implements INodeType {
 			versions: stores?.versions,
 			route: self && headers[FORWARDED_HEADER] === undefined ? { self } : undefined,
 		};
+		// Read now: once the sender has gone, the socket no longer knows its local end.
+		const here = addressOf(req.socket);
+		const secret = parseSigningSecret(credentials.signingSecret);
+		const save =
+			here && secret.ok
+				? () =>
+						saveSoon(`${this.getWorkflow().id}:${node.id}`, () =>
+							sendSaveRequest(this, secret.key, `${here}${req.originalUrl}`, log),
+						)
+				: undefined;
 		await firstReadWhenSigned(delivery, turnsOfTheEventLoop());
 		let outcome = receiveDelivery(delivery);
 		log(outcome.log);
@@ -542,6 +399,10 @@ export class PivotalTrigger implements INodeType {
 			const answer = await passOn(this, outcome.forwardTo, delivery, req.originalUrl, log);
 			if (answer) {
 				res.status(answer.httpStatus).json(answer.body);
+				// This request's copy of static data, loaded before the owner wrote the event, may be
+				// saved before the owner's copy and lost under it: the address this process just put
+				// in is also saved by a request that reads the database once the owner is done.
+				if (stores?.dedupe.ledger.announcedSince(Math.floor(delivery.nowMs / 1000))) void save?.();
 				return { noWebhookResponse: true };
 			}
 			// The owner could not answer: handled here, as without routing, so nothing is lost.
@@ -559,9 +420,6 @@ export class PivotalTrigger implements INodeType {
 			res.status(outcome.httpStatus).json(outcome.body);
 			return { noWebhookResponse: true };
 		}
-		// Read now: once the sender has gone, the socket no longer knows its local end.
-		const here = addressOf(req.socket);
-		const secret = parseSigningSecret(credentials.signingSecret);
 		// A run: n8n answers when Acknowledge says the event is safe, and the id is recorded only
 		// then. n8n 2.x drops static-data changes made here on this path, so the run itself writes
 		// the store (execute()).
@@ -581,13 +439,7 @@ export class PivotalTrigger implements INodeType {
 				routed: self !== undefined,
 				firstSave: stores?.dedupe.stored === undefined,
 				log,
-				save:
-					here && secret.ok
-						? () =>
-								saveSoon(`${this.getWorkflow().id}:${node.id}`, () =>
-									sendSaveRequest(this, secret.key, `${here}${req.originalUrl}`, log),
-								)
-						: undefined,
+				save,
 				runStart: runKey
 					? {
 							wait: async () => await runStarts.wait(runKey, RUN_START_WAIT_MS),

@@ -23,11 +23,11 @@ const POLL_MS = 250;
 
 /**
  * Which of `ids` a stored dedupe state holds, read with the package's own store code (the
- * built dist/), since ended hours are kept sealed (nodes/Pivotal/sealedBucket.ts).
+ * built dist/), since ended hours are kept sealed (nodes/Pivotal/stores/sealedBucket.ts).
  */
 function heldIds(stored, ids) {
 	const { DedupeLedger } = require(
-		path.join(REPO_DIR, 'dist', 'nodes', 'Pivotal', 'dedupeStore.js'),
+		path.join(REPO_DIR, 'dist', 'nodes', 'Pivotal', 'stores', 'dedupeLedger.js'),
 	);
 	const ledger = new DedupeLedger('e2e-reader');
 	ledger.sync(stored, Math.floor(Date.now() / 1000));

@@ -10,7 +10,7 @@ const { mapLimit, sleep } = require('../../scripts/lib/util');
 const { triggerOutput } = require('../../scripts/lib/workflows');
 const { countBy, sample } = require('./scenarios');
 
-/** Longer than the node's save grace (SAVE_GRACE_SECONDS in nodes/Pivotal/entryLog.ts). */
+/** Longer than the node's save grace (SAVE_GRACE_SECONDS in nodes/Pivotal/stores/entryLog.ts). */
 const PAST_SAVE_GRACE_MS = 6000;
 const { onSuccessWorkflow, SLOW_RUN_MS } = require('./acknowledgeScenarios');
 
@@ -433,7 +433,9 @@ function onSuccessScenario({ routed }) {
 const forwarderScenario = {
 	name: 'Route by Event ID: a webhook process that has passed every event on still gets the events it owns from the other one, so a retry there is a duplicate',
 	async run(ctx) {
-		const { ownerOf } = require(path.join(REPO_DIR, 'dist', 'nodes', 'Pivotal', 'eventOwner.js'));
+		const { ownerOf } = require(
+			path.join(REPO_DIR, 'dist', 'nodes', 'Pivotal', 'delivery', 'eventOwner.js'),
+		);
 		const flow = await ctx.addWorkflow('Pivotal e2e: queue, forwarder', '*', {
 			routeToOneProcess: true,
 		});

@@ -30,6 +30,21 @@ function folders(dir) {
 }
 
 /**
+ * Every file under a folder of the repository whose name ends in `suffix`, by its path from
+ * the root, in a stable order.
+ * @param {string} dir
+ * @param {string} suffix
+ * @returns {string[]}
+ */
+function filesUnder(dir, suffix) {
+	return fs
+		.readdirSync(path.join(ROOT, dir), { recursive: true, withFileTypes: true })
+		.filter((entry) => entry.isFile() && entry.name.endsWith(suffix))
+		.map((entry) => path.relative(ROOT, path.join(entry.parentPath ?? entry.path, entry.name)))
+		.sort();
+}
+
+/**
  * Runs a script of the repository with this Node.js, from the root.
  * @param {string} script
  * @param {string[]} [args]
@@ -63,4 +78,4 @@ function withTempFile(name, text, use) {
 	}
 }
 
-module.exports = { exists, folders, readText, runNode, withTempFile };
+module.exports = { exists, filesUnder, folders, readText, runNode, withTempFile };

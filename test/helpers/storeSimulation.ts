@@ -11,21 +11,21 @@ import { ObservableObject, type IDataObject } from 'n8n-workflow';
 import {
 	BUCKET_SECONDS,
 	DedupeLedger,
-	fingerprint,
 	STORE_FORMAT_VERSION,
-} from '../../nodes/Pivotal/dedupeStore';
-import { SAVE_GRACE_SECONDS } from '../../nodes/Pivotal/entryLog';
-import { ADDRESS_REFRESH_SECONDS } from '../../nodes/Pivotal/eventOwner';
+} from '../../nodes/Pivotal/stores/dedupeLedger';
+import { fingerprint } from '../../nodes/Pivotal/stores/fingerprint';
+import { SAVE_GRACE_SECONDS } from '../../nodes/Pivotal/stores/entryLog';
+import { ADDRESS_REFRESH_SECONDS } from '../../nodes/Pivotal/stores/peers';
 import {
 	firstReadWhenSigned,
 	receiveDelivery,
 	type DeliveryOutcome,
 	type DeliverySettings,
 	type Stores,
-} from '../../nodes/Pivotal/delivery';
-import { ProcessStores, storeKey, type NodeStores } from '../../nodes/Pivotal/nodeStores';
-import { SAVE_MESSAGE } from '../../nodes/Pivotal/saveMessage';
-import { VersionLedger } from '../../nodes/Pivotal/versionStore';
+} from '../../nodes/Pivotal/delivery/delivery';
+import { ProcessStores, storeKey, type NodeStores } from '../../nodes/Pivotal/n8n/nodeStores';
+import { SAVE_MESSAGE } from '../../nodes/Pivotal/protocol/saveMessage';
+import { VersionLedger } from '../../nodes/Pivotal/stores/versionLedger';
 import { newSecret, signDelivery } from './signing';
 
 export const WORKFLOW = 'wf-model';
@@ -58,7 +58,7 @@ export type Op =
 	| {
 			t: 'damage';
 			store: StoreName;
-			kind: 'newer' | 'garbage' | 'truncate' | 'older' | 'absent';
+			kind: 'newer' | 'garbage' | 'truncate' | 'older' | 'absent' | 'writers';
 	  };
 
 export interface Event {
@@ -633,6 +633,11 @@ export class Simulation {
 				(this.everAccepted.get(key) ?? []).some(
 					(at) => Math.floor(at / BUCKET_SECONDS) * BUCKET_SECONDS === hour,
 				);
+		} else if (kind === 'writers') {
+			// A writers list this release cannot read: the ids are all still there.
+			if (current === undefined) return;
+			value = { ...current, writers: { broken: [1, 'soon'] } };
+			lost = () => false;
 		} else {
 			if (name !== 'dedupe') return;
 			// The previous release's format, as a process running it would have written it.
@@ -646,7 +651,7 @@ export class Simulation {
 		this.held.trim((at, key) =>
 			(name === 'dedupe') === !key.includes('@') ? !lost(at, key) : true,
 		);
-		if (kind === 'newer' || kind === 'garbage' || kind === 'truncate') {
+		if (kind === 'newer' || kind === 'garbage' || kind === 'truncate' || kind === 'writers') {
 			this.damaged[name] = { value, newer: kind === 'newer', held: heldBefore };
 		}
 	}

@@ -15,7 +15,7 @@ const { sendEvent } = require('./context');
 function shipped() {
 	const dist = path.join(REPO_DIR, 'dist', 'nodes', 'Pivotal');
 	const { PivotalTrigger } = require(path.join(dist, 'PivotalTrigger.node.js'));
-	const { parseSigningSecret } = require(path.join(dist, 'signingSecret.js'));
+	const { parseSigningSecret } = require(path.join(dist, 'protocol', 'signingSecret.js'));
 	const { description } = new PivotalTrigger();
 	const property = (name) => description.properties.find((p) => p.name === name);
 	return { description, property, parseSigningSecret };

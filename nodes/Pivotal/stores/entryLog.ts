@@ -1,4 +1,4 @@
-import { ADDRESS_REFRESH_SECONDS, isPeerAddress } from './eventOwner';
+import { ADDRESS_REFRESH_SECONDS, isPeerAddress } from './peers';
 
 /** Entries are grouped by the hour they arrived in, so ageing out drops whole groups. */
 export const BUCKET_SECONDS = 3600;
@@ -127,6 +127,14 @@ function writerOf(rev: unknown): string | undefined {
 }
 
 /** The revisions a stored state says it includes; malformed entries count as unknown. */
+/** Whether every entry of a stored state's writers list can be read. */
+function writersReadable(state: Record<string, unknown>): boolean {
+	return (
+		isRecord(state.writers) &&
+		writersIn(state, Number.POSITIVE_INFINITY).size === Object.keys(state.writers).length
+	);
+}
+
 /**
  * The writers a stored state lists. A time ahead of `nowSeconds` (another process's clock, or
  * a forged value) counts as now, so no entry stays live, or escapes pruning, for ever.
@@ -273,7 +281,13 @@ export class EntryLog {
 
 	private async readInTurns(stored: unknown, pause: () => Promise<void>) {
 		if (this.revision > 0 || this.mergedBuckets.size > 0) return;
-		if (!isRecord(stored) || stored.v !== this.format.version || !Array.isArray(stored.buckets)) {
+		// Earlier formats, and a writers list this release cannot read, are read by the sync.
+		if (
+			!isRecord(stored) ||
+			stored.v !== this.format.version ||
+			!Array.isArray(stored.buckets) ||
+			!writersReadable(stored)
+		) {
 			return;
 		}
 		// The stored state's last writer is read like any other: a ledger made after the node's
@@ -387,26 +401,33 @@ export class EntryLog {
 			}
 		}
 		if (heard) this.refreshView(nowSeconds);
-		// A previous format has no writers list: read it whole.
+		// A previous format is read whole, and so is a writers list with entries this release
+		// cannot read: it says nothing trustworthy about what is new, and its buckets must not go
+		// unread (and then unsaved) for it.
 		const isPrevious = stored.v !== format.version;
-		if (!isPrevious && news.length === 0) {
+		const writersUnreadable = !isPrevious && !writersReadable(stored);
+		if (!isPrevious && !writersUnreadable && news.length === 0) {
 			return { absorbed: 0, behind: own < revision };
 		}
 		const { absorbed, unreadable } = this.merge(writerOf(stored.rev), stored.buckets);
 		// Merged only when all was read: the same revisions may come again whole (a save of the
 		// writer's, say), and must then be read.
 		if (unreadable === 0) for (const [writer, entry] of news) this.merged.set(writer, entry);
-		// Entries read from a previous format are known to no writer: this one takes them over.
-		if (isPrevious && absorbed > 0) this.bumpRevision(nowSeconds);
+		// Entries read from a previous format, or past an unreadable writers list, are known to no
+		// writer: this one takes them over.
+		if ((isPrevious || writersUnreadable) && absorbed > 0) this.bumpRevision(nowSeconds);
 		this.sealEnded(nowSeconds);
 		if (absorbed > 0 || news.length > 0) this.refreshView(nowSeconds);
-		const behind = isPrevious || unreadable > 0 || own < revision;
-		return unreadable === 0
+		const behind = isPrevious || writersUnreadable || unreadable > 0 || own < revision;
+		return unreadable === 0 && !writersUnreadable
 			? { absorbed, behind }
 			: {
 					absorbed,
 					behind,
-					problem: `${unreadable} stored ${format.name} bucket(s) were unreadable`,
+					problem:
+						unreadable > 0
+							? `${unreadable} stored ${format.name} bucket(s) were unreadable`
+							: `stored ${format.name} state has an unreadable writers list`,
 				};
 	}
 
@@ -452,6 +473,11 @@ export class EntryLog {
 	/** Where this process is reachable; written with its next save for other processes. */
 	locatedAt(address: string) {
 		this.address = address;
+	}
+
+	/** Whether a sync at or after `nowSeconds` put this process's address into the view to save. */
+	announcedSince(nowSeconds: number): boolean {
+		return this.announcedAt >= nowSeconds;
 	}
 
 	/** Addresses of the other processes that wrote to the store within the last `withinSeconds`. */
@@ -504,7 +530,8 @@ export class EntryLog {
 	}
 
 	private refreshView(nowSeconds: number) {
-		this.lastSeenAt = Math.max(this.lastSeenAt, nowSeconds);
+		// Whole seconds: a reader drops a writer entry whose time is not an integer.
+		this.lastSeenAt = Math.max(this.lastSeenAt, Math.floor(nowSeconds));
 		this.view.rev = `${this.writerId}.${this.revision}`;
 		const own: WriterEntry = [this.revision, this.lastSeenAt];
 		if (this.address !== undefined) own.push(this.address);

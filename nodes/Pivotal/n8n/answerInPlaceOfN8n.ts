@@ -1,4 +1,4 @@
-import type { DeliveryOutcome } from './delivery';
+import type { DeliveryOutcome } from '../delivery/delivery';
 
 /** The part of Node's ServerResponse (under Express's) that the answer is written through. */
 export interface AnswerableResponse {

@@ -3,12 +3,11 @@ import { deepCopy, ObservableObject } from 'n8n-workflow';
 import {
 	BUCKET_SECONDS,
 	DedupeLedger,
-	FINGERPRINT_CHARS,
-	fingerprint,
 	STORE_FORMAT_VERSION,
 	type StoredDedupeState,
-} from '../nodes/Pivotal/dedupeStore';
-import { SAVE_GRACE_SECONDS } from '../nodes/Pivotal/entryLog';
+} from '../nodes/Pivotal/stores/dedupeLedger';
+import { FINGERPRINT_CHARS, fingerprint } from '../nodes/Pivotal/stores/fingerprint';
+import { SAVE_GRACE_SECONDS } from '../nodes/Pivotal/stores/entryLog';
 
 const DAY = 86_400;
 const NOW = 1_780_000_000;
@@ -273,6 +272,28 @@ describe('DedupeLedger', () => {
 			problem: '3 stored dedupe bucket(s) were unreadable',
 		});
 		expect(ledger.has('evt_1')).toBe(true);
+	});
+
+	it('reads a store whose writers list it cannot read whole, takes its ids over and says so', () => {
+		const good = new DedupeLedger('good');
+		good.add('evt_1', NOW);
+		const stored = persisted(good.persistent()) as StoredDedupeState;
+		const damaged = { ...stored, writers: { good: [1, 'soon'] } };
+		// A process that had read it before, and one that reads it first: both find the id.
+		const running = new DedupeLedger('running');
+		running.sync({ v: STORE_FORMAT_VERSION, rev: 'running.0', writers: {}, buckets: [] }, NOW);
+		expect(running.sync(damaged, NOW)).toEqual({
+			absorbed: 1,
+			behind: true,
+			problem: 'stored dedupe state has an unreadable writers list',
+		});
+		expect(running.has('evt_1')).toBe(true);
+		// Its next save lists it as the id's writer, so other processes read the id from it.
+		const rewritten = persisted(running.persistent()) as StoredDedupeState;
+		const other = new DedupeLedger('other');
+		other.sync({ v: STORE_FORMAT_VERSION, rev: 'other.0', writers: {}, buckets: [] }, NOW);
+		expect(other.sync(rewritten, LATER).absorbed).toBe(1);
+		expect(other.has('evt_1')).toBe(true);
 	});
 
 	it('treats missing stored state as empty', () => {

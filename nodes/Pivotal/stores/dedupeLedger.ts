@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 import {
 	BUCKET_SECONDS,
 	EntryLog,
@@ -12,6 +10,7 @@ import {
 	type StoredEntryLog,
 	type SyncResult,
 } from './entryLog';
+import { fingerprint, FINGERPRINT_CHARS } from './fingerprint';
 import { PrefixSet } from './prefixSet';
 import {
 	cutLow,
@@ -29,8 +28,6 @@ import {
 export { BUCKET_SECONDS };
 export type { SyncResult, WriterEntry } from './entryLog';
 
-/** 9 bytes of SHA-256 in base64url: 12 characters whatever the id's length. */
-export const FINGERPRINT_CHARS = 12;
 /**
  * 3 seals the buckets of ended hours (sealedBucket.ts), about 7.6 bytes per id instead of 12;
  * 2 added `writers`, so a process can tell whether stored state lacks its own writes or holds
@@ -69,10 +66,6 @@ export interface PruneResult {
 	evicted: number;
 	/** Set once when the store first reaches NEAR_CAP_SHARE of its cap. */
 	nearCap: boolean;
-}
-
-export function fingerprint(id: string): string {
-	return createHash('sha256').update(id).digest().subarray(0, 9).toString('base64url');
 }
 
 const BASE64URL = new Int8Array(128).fill(-1);
@@ -295,6 +288,10 @@ export class DedupeLedger {
 	/** Where this process is reachable; written with its next save for other processes. */
 	locatedAt(address: string) {
 		this.log.locatedAt(address);
+	}
+
+	announcedSince(nowSeconds: number): boolean {
+		return this.log.announcedSince(nowSeconds);
 	}
 
 	/** Addresses of the other processes that wrote to the store within the last `withinSeconds`. */

@@ -1,6 +1,7 @@
-import { fingerprint, FINGERPRINT_CHARS, type DedupeLimits } from './dedupeStore';
+import type { DedupeLimits } from './dedupeLedger';
+import { fingerprint, FINGERPRINT_CHARS } from './fingerprint';
 import { EntryLog, HourlyNotice, type StoredEntryLog, type SyncResult } from './entryLog';
-import { VERSION_TOKEN_CHARS } from './objectVersion';
+import { VERSION_TOKEN_CHARS } from '../protocol/objectVersion';
 
 export const VERSION_FORMAT_VERSION = 1;
 /** An entry: the object id's fingerprint, then the version it reached. */
@@ -53,8 +54,11 @@ export class VersionLedger {
 					const [print, token] = split(entry);
 					if (!TOKEN.test(token)) return false;
 					const known = this.accepted.get(print);
-					if (known !== undefined && known >= token) return false;
-					this.accepted.set(print, token);
+					if (known === token) return false;
+					// An older version is kept too, in its own hour: the newer one may sit in an earlier
+					// hour (accepted out of order, or read from a state past the retention) and leave
+					// first, and then this one is the object's newest (see dropped).
+					if (known === undefined || token > known) this.accepted.set(print, token);
 					this.counted(print, 1);
 					return true;
 				},

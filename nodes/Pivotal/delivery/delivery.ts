@@ -1,16 +1,17 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { ClaimResult, DedupeLedger, DedupeLimits } from './dedupeStore';
-import type { StoredEntryLog, SyncResult } from './entryLog';
-import { ownerOf, PEER_LIVENESS_SECONDS } from './eventOwner';
-import { compileEventTypeFilter } from './eventTypeFilter';
-import { objectVersionOf } from './objectVersion';
+import type { ClaimResult, DedupeLedger, DedupeLimits } from '../stores/dedupeLedger';
+import type { StoredEntryLog, SyncResult } from '../stores/entryLog';
+import { PEER_LIVENESS_SECONDS } from '../stores/peers';
+import { ownerOf } from './eventOwner';
+import { compileEventTypeFilter } from '../protocol/eventTypeFilter';
+import { objectVersionOf } from '../protocol/objectVersion';
 import { withoutInternalFields } from './runClaim';
-import { isSaveMessage } from './saveMessage';
-import type { PivotalDeliveryMetadata } from './PivotalEvent';
-import { verifySignature, type Headers } from './signature';
-import { parseSigningSecret } from './signingSecret';
-import { VersionLedger } from './versionStore';
+import { isSaveMessage } from '../protocol/saveMessage';
+import type { PivotalDeliveryMetadata } from '../protocol/PivotalEvent';
+import { verifySignature, type Headers } from '../protocol/signature';
+import { parseSigningSecret } from '../protocol/signingSecret';
+import { VersionLedger } from '../stores/versionLedger';
 
 export interface DeliverySettings extends DedupeLimits {
 	toleranceSeconds: number;

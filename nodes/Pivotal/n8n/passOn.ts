@@ -5,8 +5,8 @@ import {
 	type DeliveryOutcome,
 	type DeliveryRequest,
 	type LogLine,
-} from './delivery';
-import { FORWARD_TIMEOUT_MS, FORWARDED_HEADER } from './eventOwner';
+} from '../delivery/delivery';
+import { FORWARD_TIMEOUT_MS, FORWARDED_HEADER } from '../delivery/eventOwner';
 
 const ANSWERS: ReadonlySet<unknown> = new Set(DELIVERY_STATUSES);
 

@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { DedupeLedger, type DedupeLimits } from './dedupeStore';
+import { DedupeLedger, type DedupeLimits } from '../stores/dedupeLedger';
 import {
 	firstReadStores,
 	saveStores,
@@ -9,11 +9,11 @@ import {
 	type LogLine,
 	type StoreAccess,
 	type Stores,
-} from './delivery';
-import type { StoredEntryLog } from './entryLog';
+} from '../delivery/delivery';
+import type { StoredEntryLog } from '../stores/entryLog';
 import { GroupCommit } from './groupCommit';
 import { IDLE_RELEASE_SECONDS, NodeMemory } from './nodeMemory';
-import { VersionLedger } from './versionStore';
+import { VersionLedger } from '../stores/versionLedger';
 
 /** What one trigger node keeps in a process's memory: its stores' ledgers, its saves' pace. */
 export interface NodeState {

@@ -1,10 +1,10 @@
-import { BUCKET_SECONDS, SAVE_GRACE_SECONDS } from '../nodes/Pivotal/entryLog';
-import { versionToken } from '../nodes/Pivotal/objectVersion';
+import { BUCKET_SECONDS, SAVE_GRACE_SECONDS } from '../nodes/Pivotal/stores/entryLog';
+import { versionToken } from '../nodes/Pivotal/protocol/objectVersion';
 import {
 	VERSION_ENTRY_CHARS,
 	VersionLedger,
 	type StoredVersionState,
-} from '../nodes/Pivotal/versionStore';
+} from '../nodes/Pivotal/stores/versionLedger';
 
 const NOW = 1_780_000_000;
 const DAY = 86_400;
@@ -127,10 +127,12 @@ describe('VersionLedger', () => {
 		accept(mine, 'cus_1', 9);
 		accept(theirs, 'cus_1', 4);
 		accept(theirs, 'cus_2', 4);
+		// cus_1's older version is kept as an entry too, should its newer one leave first.
 		expect(mine.sync(persisted(theirs.persistent()), NOW + SAVE_GRACE_SECONDS)).toEqual({
-			absorbed: 1,
+			absorbed: 2,
 			behind: true,
 		});
+		expect(mine.entries).toBe(3);
 		expect(mine.order(entry('cus_1', 8), NOW)).toBe('stale');
 		expect(mine.order(entry('cus_2', 3), NOW)).toBe('stale');
 	});

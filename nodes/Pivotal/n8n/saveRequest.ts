@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { IWebhookFunctions } from 'n8n-workflow';
 
-import type { LogLine } from './delivery';
-import { SAVE_MESSAGE } from './saveMessage';
-import { expectedSignature } from './signature';
+import type { LogLine } from '../delivery/delivery';
+import { SAVE_MESSAGE } from '../protocol/saveMessage';
+import { expectedSignature } from '../protocol/signature';
 
 const BODY = SAVE_MESSAGE;
 /** A save request takes one webhook round trip; past this the answer goes without it. */
