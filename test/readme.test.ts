@@ -22,6 +22,7 @@ describe('README', () => {
 			'What each delivery gets',
 			'Parameters',
 			'When a run fails, when n8n stops',
+			'Troubleshooting',
 			'Guarantees and limits',
 			'Compatibility',
 			'Try it from a clone',

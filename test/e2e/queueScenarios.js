@@ -342,7 +342,7 @@ const unreadableStoreScenario = {
 	},
 };
 
-/** Skip Out-of-Order Events: the version a worker's run recorded reaches the other process. */
+/** Skip Out-of-Order Events: the version one webhook process accepted reaches the other one. */
 const orderingScenario = {
 	name: 'Skip Out-of-Order Events: a newer event on one webhook process, an older one 5 s later on the other: stale, one execution',
 	async run(ctx) {
