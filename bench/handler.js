@@ -2,7 +2,7 @@
 
 /**
  * B1 and B2: the node's work per delivery (raw body → verify → parse → filter → dedupe → item,
- * i.e. receiveDelivery as PivotalTrigger.webhook() calls it) against the reference a user would
+ * i.e. the delivery pass as PivotalTrigger.webhook() makes it) against the reference a user would
  * write with the svix library, `new Webhook(secret).verify(body, headers)`, on the same signed
  * deliveries in the same process, interleaved round by round.
  */
@@ -147,7 +147,7 @@ function runB1({ command, versions, log }) {
 		provenance({ command, versions, loadBefore }),
 		'',
 		'Each delivery is a new signed event (new id) with the default settings (events `*`, whole',
-		'event, 7 days, cap 100,000), fed to the built `receiveDelivery` as `webhook()` calls it, with',
+		'event, 7 days, cap 100,000), fed to the built delivery pass as `webhook()` makes it, with',
 		"the process's ledger holding a week of ids (1,000 ids over 168 hours: the steady state of any",
 		'endpoint that gets an event an hour) or fresh (empty). The reference verifies the same',
 		`deliveries. Median of ${ROUNDS} interleaved rounds after ${WARMUP_ROUNDS} warm-up rounds; the ratio is`,

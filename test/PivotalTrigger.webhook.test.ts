@@ -1,12 +1,17 @@
 import type { IHookFunctions } from 'n8n-workflow';
 
+import { ownerOf } from '../nodes/Pivotal/delivery/eventOwner';
+import { DedupeLedger } from '../nodes/Pivotal/stores/dedupeLedger';
 import { fingerprint } from '../nodes/Pivotal/stores/fingerprint';
+import { storeKey } from '../nodes/Pivotal/n8n/nodeStores';
+import * as signature from '../nodes/Pivotal/protocol/signature';
 import { PivotalTrigger } from '../nodes/Pivotal/PivotalTrigger.node';
 import { SAVE_MESSAGE } from '../nodes/Pivotal/protocol/saveMessage';
 import { newSecret, sampleEvent, signDelivery } from './helpers/signing';
 import {
 	logged,
 	newInstance,
+	selfAddress,
 	selfRequestsServed,
 	serve,
 	type Instance,
@@ -164,6 +169,41 @@ describe("PivotalTrigger.webhook() in n8n-core's WebhookContext", () => {
 		expect(response.statusCode).toBe(401);
 		expect(JSON.stringify(response.body)).not.toMatch(/secret|match/i);
 		expect(JSON.stringify(logged)).not.toContain(secret.slice(6));
+	});
+
+	it('checks the signature once for a delivery, also one it handles itself after a forward failed', async () => {
+		const instance = newInstance(
+			{ signingSecret: newSecret() },
+			{ events: '*', options: { routeToOneProcess: true } },
+		);
+		// A peer whose address refuses connections, listed live in the stored state.
+		const peer = 'http://127.0.0.1:1';
+		const listed = new DedupeLedger('peer');
+		listed.locatedAt(peer);
+		listed.add('evt_listed', Math.floor(Date.now() / 1000));
+		instance.database.staticData = JSON.parse(
+			JSON.stringify({ global: { [storeKey('dedupe', instance.nodeId)]: listed.persistent() } }),
+		);
+		const self = `http://127.0.0.1:${(await selfAddress(instance)).localPort}`;
+		const owned = Array.from({ length: 64 }, (_, i) => `evt_peer_${i}`).find(
+			(id) => ownerOf(id, self, [peer]) === peer,
+		);
+		const verify = jest.spyOn(signature, 'verifySignature');
+		try {
+			const { response, result } = await serve(
+				instance,
+				delivery(instance, sampleEvent({ id: owned })),
+			);
+			expect(statusOf(response)).toBe('accepted');
+			expect(executions(result)).toBe(1);
+			expect(verify).toHaveBeenCalledTimes(1);
+			expect(logged).toContainEqual({
+				level: 'warn',
+				message: expect.stringContaining(`could not pass the delivery on to ${peer}`),
+			});
+		} finally {
+			verify.mockRestore();
+		}
 	});
 
 	it('runs a signed delivery someone added the old save header to: no header makes it a save', async () => {

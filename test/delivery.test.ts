@@ -6,12 +6,8 @@ import {
 import { SAVE_GRACE_SECONDS } from '../nodes/Pivotal/stores/entryLog';
 import { ownerOf } from '../nodes/Pivotal/delivery/eventOwner';
 import { ADDRESS_REFRESH_SECONDS, PEER_LIVENESS_SECONDS } from '../nodes/Pivotal/stores/peers';
-import {
-	firstReadWhenSigned,
-	receiveDelivery,
-	type DeliveryRequest,
-	type DeliverySettings,
-} from '../nodes/Pivotal/delivery/delivery';
+import type { DeliverySettings } from '../nodes/Pivotal/delivery/configuration';
+import { receive, receiveAfterFirstRead, type DeliveryRequest } from './helpers/receive';
 import { queuedSaves, saveRequestFor, saveSoon } from '../nodes/Pivotal/n8n/saveRequest';
 import { VersionLedger } from '../nodes/Pivotal/stores/versionLedger';
 import { newSecret, sampleEvent, signDelivery } from './helpers/signing';
@@ -73,7 +69,7 @@ function dedupeStore(initial: unknown = undefined) {
  * n8n's save at the run's end).
  */
 function deliver(req: DeliveryRequest) {
-	const outcome = receiveDelivery(req);
+	const outcome = receive(req);
 	const now = Math.floor(req.nowMs / 1000);
 	if (outcome.claimedId !== undefined && req.dedupe) {
 		req.dedupe.ledger.settle(outcome.claimedId, now, true);
@@ -86,7 +82,7 @@ function deliver(req: DeliveryRequest) {
 	return outcome;
 }
 
-describe('receiveDelivery', () => {
+describe('a delivery', () => {
 	it('saves the ledger into static data once per new event and not for a duplicate', () => {
 		const { saved, access } = dedupeStore();
 		const secret = newSecret();
@@ -152,9 +148,7 @@ describe('receiveDelivery', () => {
 		const secret = newSecret();
 		for (let i = 0; i < 10; i++) {
 			const route = { self: 'http://10.0.0.1:5678' };
-			const outcome = receiveDelivery(
-				request({ secret, event: sampleEvent(), dedupe: access, route }),
-			);
+			const outcome = receive(request({ secret, event: sampleEvent(), dedupe: access, route }));
 			expect(outcome.forwardTo).toBeUndefined();
 			expect(outcome.body.status).toBe('accepted');
 		}
@@ -184,7 +178,7 @@ describe('receiveDelivery', () => {
 			(event) => ownerOf(event.id, a, [b]) === a,
 		);
 		for (const event of ownedByA.slice(0, 5)) {
-			const outcome = receiveDelivery(
+			const outcome = receive(
 				request({ secret, event, dedupe: accessB, route: { self: b }, nowMs }),
 			);
 			expect(outcome.forwardTo).toBe(a);
@@ -197,7 +191,7 @@ describe('receiveDelivery', () => {
 		expect(ledgerA.peers(now, PEER_LIVENESS_SECONDS)).toEqual([b]);
 		// Past the refresh, B writes its address again, so A goes on taking it for a live peer.
 		const later = (now + ADDRESS_REFRESH_SECONDS + 1) * 1000;
-		receiveDelivery(
+		receive(
 			request({ secret, event: ownedByA[0], dedupe: accessB, route: { self: b }, nowMs: later }),
 		);
 		expect(saved).toHaveLength(savesBefore + 2);
@@ -215,7 +209,7 @@ describe('receiveDelivery', () => {
 		const other = new DedupeLedger('other');
 		other.add('evt_from_other', Math.floor(Date.now() / 1000));
 		const overwritten = { ...access, stored: persisted(other.persistent()) };
-		const ignored = receiveDelivery(
+		const ignored = receive(
 			request({
 				secret,
 				event: sampleEvent({ type: 'customer.created' }),
@@ -253,7 +247,7 @@ describe('receiveDelivery', () => {
 		const { access } = dedupeStore();
 		const nowMs = Date.now();
 		for (let i = 0; i < 1000; i++) access.ledger.add(`evt_old_${i}`, Math.floor(nowMs / 1000) - 60);
-		const capWarnings = (outcome: ReturnType<typeof receiveDelivery>) =>
+		const capWarnings = (outcome: ReturnType<typeof receive>) =>
 			outcome.log.filter(({ message }) => message.includes('at its cap of 1000 ids')).length;
 		const first = deliver(request({ dedupe: access, nowMs }));
 		expect(first.body.status).toBe('accepted');
@@ -269,9 +263,7 @@ describe('receiveDelivery', () => {
 
 	it('emits the whole event when "Only Data Object" is chosen but the event has none', () => {
 		const event = { id: 'evt_1', type: 'ping' };
-		const outcome = receiveDelivery(
-			request({ event, settings: { ...SETTINGS, output: 'object' } }),
-		);
+		const outcome = receive(request({ event, settings: { ...SETTINGS, output: 'object' } }));
 		expect(outcome.item).toEqual(event);
 		expect(outcome.log).toContainEqual({
 			level: 'warn',
@@ -303,7 +295,7 @@ describe('receiveDelivery', () => {
 	])('rejects a %s delivery with 401 and records nothing', (_label, shiftSeconds, words) => {
 		const { saved, access } = dedupeStore();
 		const signedNow = request({ dedupe: access });
-		const outcome = receiveDelivery({ ...signedNow, nowMs: signedNow.nowMs - shiftSeconds * 1000 });
+		const outcome = receive({ ...signedNow, nowMs: signedNow.nowMs - shiftSeconds * 1000 });
 		expect(outcome.httpStatus).toBe(401);
 		expect(outcome.item).toBeUndefined();
 		expect(saved).toHaveLength(0);
@@ -354,29 +346,29 @@ describe('Skip Out-of-Order Events', () => {
 
 	it('asks any other event about the object to wait while one is under way, then judges it', () => {
 		const { dedupe, versions, req } = orderedNode();
-		const newer = receiveDelivery(req(about(9)));
+		const newer = receive(req(about(9)));
 		expect(newer.heldVersion).toBeDefined();
 		const older = req(about(3));
-		expect(receiveDelivery(older)).toMatchObject({
+		expect(receive(older)).toMatchObject({
 			httpStatus: 409,
 			body: { status: 'in-progress' },
 		});
 		const newest = req(about(12));
-		expect(receiveDelivery(newest).httpStatus).toBe(409);
+		expect(receive(newest).httpStatus).toBe(409);
 		// Nothing of the held-back events was claimed: their retries are judged afresh.
 		expect(dedupe.ledger.size).toBe(0);
 		versions.ledger.settle(newer.heldVersion as string, Math.floor(Date.now() / 1000), true);
-		expect(receiveDelivery(older).body.status).toBe('stale');
-		expect(receiveDelivery(newest).body.status).toBe('accepted');
+		expect(receive(older).body.status).toBe('stale');
+		expect(receive(newest).body.status).toBe('accepted');
 	});
 
 	it('lets an older event run when the newer one failed', () => {
 		const { dedupe, versions, req } = orderedNode();
-		const newer = receiveDelivery(req(about(9)));
+		const newer = receive(req(about(9)));
 		versions.ledger.settle(newer.heldVersion as string, Math.floor(Date.now() / 1000), false);
 		dedupe.ledger.settle(newer.claimedId as string, Math.floor(Date.now() / 1000), false);
 		const older = req(about(3));
-		expect(receiveDelivery(older).body.status).toBe('accepted');
+		expect(receive(older).body.status).toBe('accepted');
 	});
 
 	it('runs an event it cannot order, warning once an hour and not per delivery', () => {
@@ -418,9 +410,8 @@ describe('the first read of a store', () => {
 	it('is not made for a request whose signature fails, which is rejected and reads nothing', async () => {
 		const { saved, access } = savedElsewhere(50);
 		const forged = { ...request({ dedupe: access }), signingSecret: newSecret() };
-		await firstReadWhenSigned(forged, turn);
+		expect((await receiveAfterFirstRead(forged, turn)).httpStatus).toBe(401);
 		expect(access.ledger.firstReadPending).toBe(true);
-		expect(receiveDelivery(forged).httpStatus).toBe(401);
 		expect(access.ledger.size).toBe(0);
 		expect(saved).toHaveLength(0);
 	});
@@ -428,13 +419,12 @@ describe('the first read of a store', () => {
 	it('is made for a signed delivery, before its id is checked', async () => {
 		const { access } = savedElsewhere(50);
 		const signed = request({ dedupe: access });
-		await firstReadWhenSigned(signed, turn);
+		expect((await receiveAfterFirstRead(signed, turn)).body.status).toBe('accepted');
 		expect(access.ledger.firstReadPending).toBe(false);
 		expect(access.ledger.size).toBe(50);
 		expect(access.ledger.has('evt_old_49')).toBe(true);
 		const again = request({ dedupe: access, event: sampleEvent({ id: 'evt_old_7' }) });
-		await firstReadWhenSigned(again, turn);
-		expect(deliver(again).body.status).toBe('duplicate');
+		expect((await receiveAfterFirstRead(again, turn)).body.status).toBe('duplicate');
 	});
 });
 
@@ -444,7 +434,7 @@ describe('a save request the node sends itself', () => {
 		const secret = newSecret();
 		const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
 		const save = saveRequestFor(key, Math.floor(Date.now() / 1000), 'save_1');
-		const outcome = receiveDelivery({
+		const outcome = receive({
 			...request({ secret, dedupe: access }),
 			rawBody: save.body,
 			headers: save.headers,
@@ -458,7 +448,7 @@ describe('a save request the node sends itself', () => {
 	it('is rejected when signed with another key, and saves nothing', () => {
 		const { saved, access } = dedupeStore();
 		const save = saveRequestFor(Buffer.alloc(32, 7), Math.floor(Date.now() / 1000), 'save_1');
-		const outcome = receiveDelivery({
+		const outcome = receive({
 			...request({ dedupe: access }),
 			rawBody: save.body,
 			headers: save.headers,

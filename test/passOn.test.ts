@@ -1,13 +1,13 @@
 import type { IHttpRequestOptions, IWebhookFunctions } from 'n8n-workflow';
 
-import type { DeliveryRequest, LogLine } from '../nodes/Pivotal/delivery/delivery';
+import type { LogLine } from '../nodes/Pivotal/delivery/outcome';
 import { FORWARDED_HEADER } from '../nodes/Pivotal/delivery/eventOwner';
 import { passOn } from '../nodes/Pivotal/n8n/passOn';
 
 const OWNER = 'http://10.0.0.2:5678';
 const SELF = 'http://10.0.0.1:5678';
 
-function delivery(): DeliveryRequest {
+function delivery() {
 	return {
 		rawBody: Buffer.from('{"id":"evt_1","type":"invoice.paid"}'),
 		headers: {
@@ -17,19 +17,7 @@ function delivery(): DeliveryRequest {
 			cookie: 'session=secret',
 			authorization: 'Bearer secret',
 		},
-		signingSecret: '',
-		previousSigningSecret: '',
-		events: '*',
-		settings: {
-			toleranceSeconds: 300,
-			output: 'event',
-			includeDeliveryMetadata: false,
-			retentionSeconds: 604800,
-			maxIds: 100000,
-			claimHoldSeconds: 3600,
-		},
-		nowMs: 1_780_000_000_000,
-		route: { self: SELF },
+		from: SELF,
 	};
 }
 

@@ -1,4 +1,4 @@
-import type { LogLine } from '../nodes/Pivotal/delivery/delivery';
+import type { LogLine } from '../nodes/Pivotal/delivery/outcome';
 import type { NodeStores } from '../nodes/Pivotal/n8n/nodeStores';
 import { settleOnAnswer } from '../nodes/Pivotal/n8n/settlement';
 import { DedupeLedger } from '../nodes/Pivotal/stores/dedupeLedger';

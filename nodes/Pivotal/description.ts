@@ -2,9 +2,7 @@ import type { INodeProperties, IWebhookDescription } from 'n8n-workflow';
 
 import { OPTION_BOUNDS } from './delivery/optionBounds';
 import { RESPONSE_MODE_FIELD, WEBHOOK_RESOLVERS } from './n8n/acknowledge';
-
-export const DEFAULT_OBJECT_ID_FIELD = 'data.object.id';
-export const DEFAULT_OBJECT_VERSION_FIELD = 'data.object.updated_at';
+import { DEFAULT_OBJECT_ID_FIELD, DEFAULT_OBJECT_VERSION_FIELD } from './protocol/objectVersion';
 
 /** The node's one webhook: n8n's response mode follows Acknowledge (see n8n/acknowledge.ts). */
 export const WEBHOOKS: IWebhookDescription[] = [

@@ -16,13 +16,10 @@ import {
 import { fingerprint } from '../../nodes/Pivotal/stores/fingerprint';
 import { SAVE_GRACE_SECONDS } from '../../nodes/Pivotal/stores/entryLog';
 import { ADDRESS_REFRESH_SECONDS } from '../../nodes/Pivotal/stores/peers';
-import {
-	firstReadWhenSigned,
-	receiveDelivery,
-	type DeliveryOutcome,
-	type DeliverySettings,
-	type Stores,
-} from '../../nodes/Pivotal/delivery/delivery';
+import type { DeliverySettings } from '../../nodes/Pivotal/delivery/configuration';
+import type { DeliveryOutcome } from '../../nodes/Pivotal/delivery/outcome';
+import type { Stores } from '../../nodes/Pivotal/delivery/storeSync';
+import { receiveAfterFirstRead } from './receive';
 import { ProcessStores, storeKey, type NodeStores } from '../../nodes/Pivotal/n8n/nodeStores';
 import { SAVE_MESSAGE } from '../../nodes/Pivotal/protocol/saveMessage';
 import { VersionLedger } from '../../nodes/Pivotal/stores/versionLedger';
@@ -402,8 +399,7 @@ export class Simulation {
 			nowMs: this.now * 1000,
 			...stores,
 		};
-		await firstReadWhenSigned(request, async () => {});
-		return receiveDelivery(request);
+		return await receiveAfterFirstRead(request);
 	}
 
 	/** The properties a delivery's answer must keep, against what its process must know. */

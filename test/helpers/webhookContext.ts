@@ -101,7 +101,7 @@ const selfRequests = {
 	instances: new Map<string, Instance>(),
 };
 
-async function selfAddress(
+export async function selfAddress(
 	instance: Instance,
 ): Promise<{ localAddress: string; localPort: number }> {
 	selfRequests.instances.set(instance.workflowId, instance);

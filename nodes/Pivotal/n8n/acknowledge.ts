@@ -1,6 +1,6 @@
 import type { WEBHOOK_RESOLVERS as RESOLVERS_KEY } from 'n8n-workflow';
 
-import type { DeliveryOutcome } from '../delivery/delivery';
+import type { DeliveryOutcome } from '../delivery/outcome';
 
 /**
  * Where n8n 2.x looks for a description's native resolvers. Spelled out rather than imported:

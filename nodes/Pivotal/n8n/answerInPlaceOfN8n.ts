@@ -1,4 +1,4 @@
-import type { DeliveryOutcome } from '../delivery/delivery';
+import type { DeliveryOutcome } from '../delivery/outcome';
 
 /** The part of Node's ServerResponse (under Express's) that the answer is written through. */
 export interface AnswerableResponse {

@@ -1,15 +1,15 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { DedupeLedger, type DedupeLimits } from '../stores/dedupeLedger';
+import type { LogLine } from '../delivery/outcome';
 import {
 	firstReadStores,
 	saveStores,
 	syncStores,
 	type DedupeAccess,
-	type LogLine,
 	type StoreAccess,
 	type Stores,
-} from '../delivery/delivery';
+} from '../delivery/storeSync';
 import type { StoredEntryLog } from '../stores/entryLog';
 import { GroupCommit } from './groupCommit';
 import { IDLE_RELEASE_SECONDS, NodeMemory } from './nodeMemory';

@@ -2,10 +2,11 @@ import type { IDataObject, IWebhookFunctions } from 'n8n-workflow';
 
 import {
 	DELIVERY_STATUSES,
+	type Answer,
 	type DeliveryOutcome,
-	type DeliveryRequest,
 	type LogLine,
-} from '../delivery/delivery';
+} from '../delivery/outcome';
+import type { Headers } from '../protocol/signature';
 import { FORWARD_TIMEOUT_MS, FORWARDED_HEADER } from '../delivery/eventOwner';
 
 const ANSWERS: ReadonlySet<unknown> = new Set(DELIVERY_STATUSES);
@@ -24,7 +25,7 @@ const MAYBE_SENT =
  * The owner may have the delivery and be slow to answer: handling it here too could run it
  * twice, so the sender is asked to retry; its retry is deduplicated wherever it lands.
  */
-const BUSY: Pick<DeliveryOutcome, 'httpStatus' | 'body'> = {
+const BUSY: Answer = {
 	httpStatus: 503,
 	body: {
 		status: 'busy',
@@ -41,15 +42,15 @@ const BUSY: Pick<DeliveryOutcome, 'httpStatus' | 'body'> = {
 export async function passOn(
 	context: IWebhookFunctions,
 	owner: string,
-	delivery: DeliveryRequest,
+	delivery: { rawBody: Buffer; headers: Headers; from: string },
 	path: string,
 	log: (lines: LogLine[]) => void,
-): Promise<Pick<DeliveryOutcome, 'httpStatus' | 'body'> | undefined> {
+): Promise<Answer | undefined> {
 	const headers: IDataObject = { 'content-type': 'application/octet-stream' };
 	for (const [name, value] of Object.entries(delivery.headers)) {
 		if (/^(svix|webhook)-/i.test(name)) headers[name] = value;
 	}
-	headers[FORWARDED_HEADER] = delivery.route?.self;
+	headers[FORWARDED_HEADER] = delivery.from;
 	try {
 		const response = await context.helpers.httpRequest({
 			method: 'POST',

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IWebhookFunctions } from 'n8n-workflow';
 
-import type { LogLine } from '../delivery/delivery';
+import type { LogLine } from '../delivery/outcome';
 import { SAVE_MESSAGE } from '../protocol/saveMessage';
 import { expectedSignature } from '../protocol/signature';
 

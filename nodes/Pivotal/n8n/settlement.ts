@@ -1,4 +1,4 @@
-import type { LogLine } from '../delivery/delivery';
+import type { LogLine } from '../delivery/outcome';
 import { recordsWhenRunStarts, settle, type AcknowledgeMode } from './acknowledge';
 import type { Answer } from './answerInPlaceOfN8n';
 import type { NodeStores } from './nodeStores';

@@ -4,6 +4,10 @@
  * counters as they are.
  */
 
+/** Where an event names its object and that object's version, unless the user says otherwise. */
+export const DEFAULT_OBJECT_ID_FIELD = 'data.object.id';
+export const DEFAULT_OBJECT_VERSION_FIELD = 'data.object.updated_at';
+
 /** Numbers from here on are epoch seconds: 2001-09-09 in seconds, 1973 in milliseconds. */
 export const EPOCH_SECONDS_FROM = 1e9;
 /** Numbers from here on are epoch milliseconds (or larger counts): the year 5138 in seconds. */
