@@ -1,10 +1,9 @@
+import { CHARS_PER_TURN, EntryLog } from '../nodes/Pivotal/stores/entryLog';
 import {
 	BUCKET_SECONDS,
-	CHARS_PER_TURN,
-	EntryLog,
 	type EntryHooks,
 	type EntryLogFormat,
-} from '../nodes/Pivotal/stores/entryLog';
+} from '../nodes/Pivotal/stores/storedState';
 
 const FORMAT: EntryLogFormat = {
 	version: 9,

@@ -1,10 +1,7 @@
 import { BUCKET_SECONDS, DedupeLedger } from '../nodes/Pivotal/stores/dedupeLedger';
 import { fingerprint } from '../nodes/Pivotal/stores/fingerprint';
-import {
-	CHARS_PER_TURN,
-	SAVE_GRACE_SECONDS,
-	type StoredEntryLog,
-} from '../nodes/Pivotal/stores/entryLog';
+import { CHARS_PER_TURN, SAVE_GRACE_SECONDS } from '../nodes/Pivotal/stores/entryLog';
+import type { StoredEntryLog } from '../nodes/Pivotal/stores/storedState';
 
 const DAY = 86_400;
 const HOUR = BUCKET_SECONDS;

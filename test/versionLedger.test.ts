@@ -1,4 +1,5 @@
-import { BUCKET_SECONDS, SAVE_GRACE_SECONDS } from '../nodes/Pivotal/stores/entryLog';
+import { SAVE_GRACE_SECONDS } from '../nodes/Pivotal/stores/entryLog';
+import { BUCKET_SECONDS } from '../nodes/Pivotal/stores/storedState';
 import { versionToken } from '../nodes/Pivotal/protocol/objectVersion';
 import {
 	VERSION_ENTRY_CHARS,

@@ -1,5 +1,5 @@
 import type { DedupeLedger } from '../stores/dedupeLedger';
-import type { StoredEntryLog, SyncResult } from '../stores/entryLog';
+import type { StoredEntryLog, SyncResult } from '../stores/storedState';
 import type { VersionLedger } from '../stores/versionLedger';
 import type { LogLine } from './outcome';
 

@@ -7,7 +7,7 @@ import {
 	type TriggerOptions,
 } from '../delivery/configuration';
 import type { LogLine } from '../delivery/outcome';
-import { HourlyNotice } from '../stores/entryLog';
+import { HourlyNotice } from '../stores/hourlyNotice';
 import {
 	acknowledgeModeOf,
 	CLAIM_HOLD_SECONDS,

@@ -10,7 +10,7 @@ import {
 	type StoreAccess,
 	type Stores,
 } from '../delivery/storeSync';
-import type { StoredEntryLog } from '../stores/entryLog';
+import type { StoredEntryLog } from '../stores/storedState';
 import { GroupCommit } from './groupCommit';
 import { IDLE_RELEASE_SECONDS, NodeMemory } from './nodeMemory';
 import { VersionLedger } from '../stores/versionLedger';

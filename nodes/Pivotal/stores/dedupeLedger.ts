@@ -1,16 +1,6 @@
-import {
-	BUCKET_SECONDS,
-	EntryLog,
-	HourlyNotice,
-	isRecord,
-	type EntryLimits,
-	type EntryLogFormat,
-	type SealedHooks,
-	type SealedPart,
-	type StoredEntryLog,
-	type SyncResult,
-} from './entryLog';
+import { EntryLog } from './entryLog';
 import { fingerprint, FINGERPRINT_CHARS } from './fingerprint';
+import { HourlyNotice } from './hourlyNotice';
 import { PrefixSet } from './prefixSet';
 import {
 	cutLow,
@@ -24,9 +14,19 @@ import {
 	type DecodedPart,
 	type Prefixes,
 } from './sealedBucket';
+import {
+	BUCKET_SECONDS,
+	isRecord,
+	type EntryLimits,
+	type EntryLogFormat,
+	type SealedHooks,
+	type SealedPart,
+	type StoredEntryLog,
+	type SyncResult,
+} from './storedState';
 
 export { BUCKET_SECONDS };
-export type { SyncResult, WriterEntry } from './entryLog';
+export type { SyncResult, WriterEntry } from './storedState';
 
 /**
  * 3 seals the buckets of ended hours (sealedBucket.ts), about 7.6 bytes per id instead of 12;

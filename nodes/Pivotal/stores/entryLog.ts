@@ -1,7 +1,22 @@
-import { ADDRESS_REFRESH_SECONDS, isPeerAddress } from './peers';
-
-/** Entries are grouped by the hour they arrived in, so ageing out drops whole groups. */
-export const BUCKET_SECONDS = 3600;
+import { HourBuckets } from './hourBuckets';
+import { HourlyNotice } from './hourlyNotice';
+import { ADDRESS_REFRESH_SECONDS } from './peers';
+import {
+	bucketOf,
+	inertHandle,
+	isRecord,
+	splitBucket,
+	writerOf,
+	writersIn,
+	writersReadable,
+	type EntryHooks,
+	type EntryLimits,
+	type EntryLogFormat,
+	type MergedBucket,
+	type StoredEntryLog,
+	type SyncResult,
+	type WriterEntry,
+} from './storedState';
 /**
  * How long this process's own entries may be missing from stored state before it counts as
  * behind: its saves are grouped (groupCommit.ts) and land when a run ends, so entries younger
@@ -15,148 +30,6 @@ export const SAVE_GRACE_SECONDS = 5;
  */
 export const CHARS_PER_TURN = 24_000;
 
-export type WriterEntry = [revision: number, seenAt: number, address?: string];
-
-export interface StoredEntryLog {
-	v: number;
-	/** The writer that saved this state and its revision, `<writer>.<revision>`. */
-	rev: string;
-	/**
-	 * For each process whose entries are in here: the newest of its revisions included, when
-	 * (epoch seconds) it made it, and where other processes can reach it (see eventOwner.ts).
-	 * Writers quiet for longer than the retention go.
-	 */
-	writers: Record<string, WriterEntry>;
-	/**
-	 * [hour start in epoch seconds, the entries that arrived in that hour, end to end]. With
-	 * sealing (SealedHooks), a bucket whose hour has ended is `<sealed part>,<entries>`: the
-	 * owner's compact form of most of them, then those that came since it was sealed.
-	 */
-	buckets: Array<[number, string]>;
-}
-
-export interface EntryLogFormat {
-	/** The format version written; earlier versions in `readable` have no writers list. */
-	version: number;
-	readable: readonly unknown[];
-	/** Every entry has this many characters, so a bucket is read without separators. */
-	entryChars: number;
-	/** What a readable bucket string (or the entries after a sealed part) looks like. */
-	bucketPattern: RegExp;
-	/** Names the state in problems: "stored <name> state has an unknown format". */
-	name: string;
-}
-
-export interface EntryHooks {
-	/**
-	 * An entry read from stored state (another process's, or an earlier run's): true when it
-	 * is news to this log, which then carries it too.
-	 */
-	absorb(entry: string, start: number): boolean;
-	/** An entry leaving the log: aged out or evicted at the cap. */
-	dropped(entry: string): void;
-	/** Present when the owner can seal buckets whose hour has ended. */
-	sealed?: SealedHooks;
-}
-
-/** A sealed part of a bucket: the owner's compact form of its entries. */
-export interface SealedPart {
-	code: string;
-	count: number;
-}
-
-/**
- * A compact form for buckets whose hour has ended, kept by the owner, which also keeps its
- * index in step with what each sealed part holds (the parts may hold less than the entries
- * did, prefixes of them, say). A sealed part never contains `,`.
- */
-export interface SealedHooks {
-	/** A bucket's sealed part (if any) with the entries that came since, sealed together. */
-	seal(part: SealedPart | undefined, entries: string, limits: EntryLimits): SealedPart | undefined;
-	/**
-	 * Another state's sealed part of a bucket: the owner takes in what its index lacks and
-	 * returns this log's part of the bucket with it; undefined when the code is unreadable.
-	 */
-	absorb(
-		code: string,
-		part: SealedPart | undefined,
-	): { part: SealedPart | undefined; absorbed: number } | undefined;
-	/** The part without `count` of its entries (which ones is the owner's choice). */
-	evict(part: SealedPart, count: number): SealedPart | undefined;
-	/** A whole part leaving the log. */
-	dropped(part: SealedPart): void;
-}
-
-/** Another writer's bucket as last merged. */
-interface MergedBucket {
-	sealed?: string;
-	entries: string;
-}
-
-export interface EntryLimits {
-	retentionSeconds: number;
-	maxEntries: number;
-}
-
-export interface SyncResult {
-	absorbed: number;
-	/**
-	 * The stored state lacks entries this process recorded: another process's save overwrote
-	 * them (n8n saves static data whole, last writer wins), or the state was unreadable or of a
-	 * previous format. Saving the log's state puts them back.
-	 */
-	behind: boolean;
-	/** Why some or all of the stored state could not be read. */
-	problem?: string;
-	/** The stored state is of a newer format than this log writes: it must not be replaced. */
-	newer?: boolean;
-}
-
-export function bucketOf(nowSeconds: number): number {
-	return Math.floor(nowSeconds / BUCKET_SECONDS) * BUCKET_SECONDS;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function writerOf(rev: unknown): string | undefined {
-	return typeof rev === 'string' && rev.includes('.')
-		? rev.slice(0, rev.lastIndexOf('.'))
-		: undefined;
-}
-
-/** The revisions a stored state says it includes; malformed entries count as unknown. */
-/** Whether every entry of a stored state's writers list can be read. */
-function writersReadable(state: Record<string, unknown>): boolean {
-	return (
-		isRecord(state.writers) &&
-		writersIn(state, Number.POSITIVE_INFINITY).size === Object.keys(state.writers).length
-	);
-}
-
-/**
- * The writers a stored state lists. A time ahead of `nowSeconds` (another process's clock, or
- * a forged value) counts as now, so no entry stays live, or escapes pruning, for ever.
- */
-function writersIn(state: Record<string, unknown>, nowSeconds: number): Map<string, WriterEntry> {
-	const writers = new Map<string, WriterEntry>();
-	if (!isRecord(state.writers)) return writers;
-	for (const [writer, entry] of Object.entries(state.writers)) {
-		if (!Array.isArray(entry)) continue;
-		const [revision, seenAt, address] = entry as unknown[];
-		if (Number.isSafeInteger(revision) && Number.isSafeInteger(seenAt)) {
-			const known: WriterEntry = [
-				revision as number,
-				Math.min(seenAt as number, Math.floor(nowSeconds)),
-			];
-			if (isPeerAddress(address)) known.push(address);
-			writers.set(writer, known);
-		}
-	}
-	return writers;
-}
-
 /**
  * Fixed-width entries in hour buckets, held by one process and mirrored into the workflow's
  * static data, where n8n saves every request's copy whole, last writer wins. Each process
@@ -167,16 +40,7 @@ function writersIn(state: Record<string, unknown>, nowSeconds: number): Map<stri
  * owner's business (the hooks).
  */
 export class EntryLog {
-	/**
-	 * The hour buckets, oldest first. They are the very pairs the stored view lists, so an entry
-	 * costs one string append and the view never has to be rebuilt.
-	 */
-	private readonly buckets: Array<[number, string]> = [];
-	/** The sealed part of each bucket that has one, by hour start. */
-	private readonly sealedParts = new Map<number, SealedPart>();
-	/** The limits of the last prune: sealing cuts entries to what the cap needs. */
-	private limits?: EntryLimits;
-	private entries = 0;
+	private readonly hours: HourBuckets;
 	private revision = 0;
 	/** [when, revision] as the revision grew, oldest first: which revisions are older than the grace. */
 	private readonly revisionTimes: Array<[number, number]> = [];
@@ -189,9 +53,6 @@ export class EntryLog {
 	private readonly mergedBuckets = new Map<string, Map<number, MergedBucket>>();
 	private reading?: Promise<void>;
 	private readDone = false;
-	/** Every bucket up to this hour is sealed, but for those in lateBuckets (see sealEnded). */
-	private sealedUpTo = Number.NEGATIVE_INFINITY;
-	private readonly lateBuckets = new Set<number>();
 	private lastSeenAt = 0;
 	private address?: string;
 	/** When this state last put its address into the view to be saved (see listedLive). */
@@ -206,46 +67,24 @@ export class EntryLog {
 		private readonly format: EntryLogFormat,
 		private readonly hooks: EntryHooks,
 	) {
+		this.hours = new HourBuckets(format.entryChars, hooks);
 		const view: StoredEntryLog = {
 			v: format.version,
 			rev: `${writerId}.0`,
 			writers: {},
-			buckets: this.buckets,
+			buckets: this.hours.list,
 		};
 		this.view = view;
-		// n8n wraps every object it finds in static data in a proxy, in place, each time it builds a
-		// Workflow over it, and n8n 1.x wraps one already wrapped again: handed the view itself, the
-		// live buckets would pile up proxies, one more for each run that carries the store, and every
-		// read or save would walk through all of them. The handle's one enumerable field is a number,
-		// so n8n finds nothing to wrap; it is read through getters, and serialized (n8n's deepCopy
-		// too takes toJSON's result) as a copy of the view's arrays, which share its strings.
-		this.handle = Object.defineProperties(
-			{ v: format.version },
-			{
-				rev: { get: () => view.rev },
-				writers: { get: () => view.writers },
-				buckets: { get: () => view.buckets },
-				toJSON: {
-					value: (): StoredEntryLog => ({
-						v: view.v,
-						rev: view.rev,
-						writers: Object.fromEntries(
-							Object.entries(view.writers).map(([writer, entry]) => [writer, [...entry]]),
-						) as Record<string, WriterEntry>,
-						buckets: view.buckets.map(([hour, text]): [number, string] => [hour, text]),
-					}),
-				},
-			},
-		) as StoredEntryLog;
+		this.handle = inertHandle(view);
 	}
 
 	get size(): number {
-		return this.entries;
+		return this.hours.size;
 	}
 
 	/** Adds an entry this process made; the caller has checked it is news. */
 	record(entry: string, nowSeconds: number) {
-		this.append(entry, bucketOf(nowSeconds));
+		this.hours.append(entry, bucketOf(nowSeconds));
 		this.bumpRevision(nowSeconds);
 		this.refreshView(nowSeconds);
 	}
@@ -376,9 +215,9 @@ export class EntryLog {
 		// A writer quiet for longer than the retention has nothing left to give (prune forgets it):
 		// a state that still lists it would otherwise be read whole at every sync.
 		const quietSince =
-			this.limits === undefined
+			this.hours.limits === undefined
 				? Number.NEGATIVE_INFINITY
-				: nowSeconds - this.limits.retentionSeconds;
+				: nowSeconds - this.hours.limits.retentionSeconds;
 		const news = [...writers].filter(
 			([writer, [theirs, seenAt]]) =>
 				writer !== this.writerId &&
@@ -416,7 +255,7 @@ export class EntryLog {
 		// Entries read from a previous format, or past an unreadable writers list, are known to no
 		// writer: this one takes them over.
 		if ((isPrevious || writersUnreadable) && absorbed > 0) this.bumpRevision(nowSeconds);
-		this.sealEnded(nowSeconds);
+		this.hours.sealEnded(nowSeconds);
 		if (absorbed > 0 || news.length > 0) this.refreshView(nowSeconds);
 		const behind = isPrevious || writersUnreadable || unreadable > 0 || own < revision;
 		return unreadable === 0 && !writersUnreadable
@@ -460,14 +299,8 @@ export class EntryLog {
 	}
 
 	/** Every entry held outside sealed parts, oldest hour first. */
-	*allEntries(): Generator<string> {
-		const { entryChars } = this.format;
-		for (const bucket of this.buckets) {
-			const entries = this.unsealedOf(bucket);
-			for (let at = 0; at < entries.length; at += entryChars) {
-				yield entries.slice(at, at + entryChars);
-			}
-		}
+	allEntries(): Generator<string> {
+		return this.hours.allEntries();
 	}
 
 	/** Where this process is reachable; written with its next save for other processes. */
@@ -497,17 +330,8 @@ export class EntryLog {
 
 	/** Drops entries older than the retention, then the oldest entries beyond the cap. */
 	prune(nowSeconds: number, limits: EntryLimits): { expired: number; evicted: number } {
-		this.limits = limits;
+		const { expired, evicted } = this.hours.prune(nowSeconds, limits);
 		const cutoff = nowSeconds - limits.retentionSeconds;
-		let expired = 0;
-		let evicted = 0;
-		while (this.buckets.length > 0 && this.buckets[0][0] + BUCKET_SECONDS <= cutoff) {
-			expired += this.dropOldest(Number.POSITIVE_INFINITY);
-		}
-		while (this.entries > limits.maxEntries) {
-			evicted += this.dropOldest(this.entries - limits.maxEntries);
-		}
-		this.sealEnded(nowSeconds);
 		// A writer quiet for longer than the retention has no entries left to merge.
 		for (const [writer, [, seenAt]] of this.merged) {
 			if (seenAt <= cutoff) {
@@ -566,15 +390,12 @@ export class EntryLog {
 			}
 			const before = previous.get(start);
 			if (read.sealed !== undefined && sealed !== undefined && read.sealed !== before?.sealed) {
-				const part = this.sealedParts.get(start);
-				const result = sealed.absorb(read.sealed, part);
-				if (result === undefined) {
+				const news = this.hours.absorbSealed(start as number, read.sealed, sealed);
+				if (news === undefined) {
 					unreadable++;
 					continue;
 				}
-				if (result.part !== part) this.setSealed(this.bucketAt(start), result.part);
-				this.entries += (result.part?.count ?? 0) - (part?.count ?? 0);
-				absorbed += result.absorbed;
+				absorbed += news;
 			}
 			current.set(start, read);
 			const { entries } = read;
@@ -585,7 +406,7 @@ export class EntryLog {
 			) {
 				const entry = entries.slice(at, at + entryChars);
 				if (!this.hooks.absorb(entry, start as number)) continue;
-				this.append(entry, start as number);
+				this.hours.append(entry, start as number);
 				absorbed++;
 			}
 		}
@@ -604,129 +425,5 @@ export class EntryLog {
 		if (before === undefined || before.length === 0 || entries.length < before.length) return 0;
 		const last = before.length - entryChars;
 		return entries.startsWith(before.slice(last), last) ? before.length : 0;
-	}
-
-	/** The entries of a bucket not in its sealed part. */
-	private unsealedOf(bucket: [number, string]): string {
-		const part = this.sealedParts.get(bucket[0]);
-		return part === undefined ? bucket[1] : bucket[1].slice(part.code.length + 1);
-	}
-
-	/** Gives a bucket a new sealed part (or none), keeping the entries that follow it. */
-	private setSealed(bucket: [number, string], part: SealedPart | undefined, entries?: string) {
-		const rest = entries ?? this.unsealedOf(bucket);
-		if (part === undefined) {
-			this.sealedParts.delete(bucket[0]);
-			bucket[1] = rest;
-		} else {
-			this.sealedParts.set(bucket[0], part);
-			bucket[1] = `${part.code},${rest}`;
-		}
-	}
-
-	/**
-	 * Seals the entries of every bucket whose hour has ended; needs the limits of a prune. Looks
-	 * only at the hours that ended since it last ran and at buckets that got late entries, so a
-	 * delivery costs the same however many hours the store spans.
-	 */
-	private sealEnded(nowSeconds: number) {
-		const { sealed } = this.hooks;
-		const { limits } = this;
-		if (sealed === undefined || limits === undefined) return;
-		const lastEnded = bucketOf(nowSeconds) - BUCKET_SECONDS;
-		if (lastEnded <= this.sealedUpTo && this.lateBuckets.size === 0) return;
-		for (let at = this.buckets.length - 1; at >= 0; at--) {
-			const bucket = this.buckets[at];
-			if (bucket[0] <= this.sealedUpTo) break;
-			if (bucket[0] <= lastEnded) this.seal(bucket, sealed, limits);
-		}
-		for (const start of this.lateBuckets) {
-			const bucket = this.buckets.find(([hour]) => hour === start);
-			if (bucket) this.seal(bucket, sealed, limits);
-		}
-		this.lateBuckets.clear();
-		this.sealedUpTo = Math.max(this.sealedUpTo, lastEnded);
-	}
-
-	private seal(bucket: [number, string], sealed: SealedHooks, limits: EntryLimits) {
-		const part = this.sealedParts.get(bucket[0]);
-		// Sealed with nothing since: told without copying the bucket.
-		if (part !== undefined && bucket[1].length === part.code.length + 1) return;
-		const entries = this.unsealedOf(bucket);
-		if (entries.length === 0) return;
-		const next = sealed.seal(part, entries, limits);
-		this.entries +=
-			(next?.count ?? 0) - (part?.count ?? 0) - entries.length / this.format.entryChars;
-		this.setSealed(bucket, next, '');
-	}
-
-	private append(entry: string, start: number) {
-		this.bucketAt(start)[1] += entry;
-		this.entries++;
-		if (start <= this.sealedUpTo) this.lateBuckets.add(start);
-	}
-
-	/** The bucket for an hour; new entries almost always go to the newest, so look there first. */
-	private bucketAt(start: number): [number, string] {
-		let at = this.buckets.length;
-		while (at > 0 && this.buckets[at - 1][0] > start) at--;
-		if (at > 0 && this.buckets[at - 1][0] === start) return this.buckets[at - 1];
-		const bucket: [number, string] = [start, ''];
-		this.buckets.splice(at, 0, bucket);
-		return bucket;
-	}
-
-	/**
-	 * Removes up to `count` entries of the oldest bucket: those that arrived first among its
-	 * unsealed ones, then what the owner picks from its sealed part. Returns how many went.
-	 */
-	private dropOldest(count: number): number {
-		const { entryChars } = this.format;
-		const bucket = this.buckets[0];
-		const entries = this.unsealedOf(bucket);
-		const dropChars = Math.min(entries.length, count * entryChars);
-		for (let at = 0; at < dropChars; at += entryChars) {
-			this.hooks.dropped(entries.slice(at, at + entryChars));
-		}
-		let dropped = dropChars / entryChars;
-		let part = this.sealedParts.get(bucket[0]);
-		const { sealed } = this.hooks;
-		if (part !== undefined && sealed !== undefined && dropped < count) {
-			const fromPart = Math.min(part.count, count - dropped);
-			if (fromPart === part.count) {
-				sealed.dropped(part);
-				part = undefined;
-			} else {
-				part = sealed.evict(part, fromPart);
-			}
-			dropped += fromPart;
-		}
-		if (part === undefined && dropChars === entries.length) {
-			this.sealedParts.delete(bucket[0]);
-			this.buckets.shift();
-		} else {
-			this.setSealed(bucket, part, entries.slice(dropChars));
-		}
-		this.entries -= dropped;
-		return dropped;
-	}
-}
-
-/** A stored bucket string: its sealed part, if any, and the entries after it. */
-function splitBucket(text: string): MergedBucket | undefined {
-	const comma = text.indexOf(',');
-	if (comma < 0) return { entries: text };
-	const entries = text.slice(comma + 1);
-	return entries.includes(',') ? undefined : { sealed: text.slice(0, comma), entries };
-}
-
-/** A warning worth repeating, but not for every delivery: due at most once an hour. */
-export class HourlyNotice {
-	private givenAt = Number.NEGATIVE_INFINITY;
-
-	due(nowSeconds: number): boolean {
-		if (nowSeconds - this.givenAt < BUCKET_SECONDS) return false;
-		this.givenAt = nowSeconds;
-		return true;
 	}
 }

@@ -1,6 +1,8 @@
 import type { DedupeLimits } from './dedupeLedger';
 import { fingerprint, FINGERPRINT_CHARS } from './fingerprint';
-import { EntryLog, HourlyNotice, type StoredEntryLog, type SyncResult } from './entryLog';
+import { EntryLog } from './entryLog';
+import { HourlyNotice } from './hourlyNotice';
+import type { StoredEntryLog, SyncResult } from './storedState';
 import { VERSION_TOKEN_CHARS } from '../protocol/objectVersion';
 
 export const VERSION_FORMAT_VERSION = 1;
