@@ -1,5 +1,5 @@
 import packageJson from '../package.json';
-import { exists, readText } from './helpers/repository';
+import { exists, filesUnder, readText } from './helpers/repository';
 
 const readme = readText('README.md');
 // github.com/<owner>/<repo> from package.json: the README's links must follow the placeholder.
@@ -68,6 +68,66 @@ describe('README', () => {
 				expect(exists(file)).toBe(true);
 			}
 		}
+	});
+});
+
+/** The anchors of a Markdown file's headings, as GitHub makes them. */
+const headingsOf = (file: string) =>
+	new Set([...readText(file).matchAll(/^#+ (.+)$/gm)].map(([, heading]) => slug(heading)));
+
+/** A relative path from a folder, with `.` and `..` resolved, as GitHub follows it. */
+function resolveFrom(dir: string, relative: string): string {
+	const resolved: string[] = [];
+	for (const part of `${dir}/${relative}`.split('/')) {
+		if (part === '..') resolved.pop();
+		else if (part !== '.' && part !== '') resolved.push(part);
+	}
+	return resolved.join('/');
+}
+
+/**
+ * The links of a Markdown file that lead nowhere: a repository file that does not exist, or an
+ * anchor its target page has no heading for. Links off the repository are not followed.
+ */
+function brokenLinks(file: string): string[] {
+	const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '.';
+	const base = `https://github.com/${owner}/${repo}/`;
+	const broken: string[] = [];
+	for (const [, url] of readText(file).matchAll(/\]\(([^)]+)\)/g)) {
+		let target: string;
+		if (url.startsWith(base)) target = url.slice(base.length).replace(/^(blob|tree)\/main\//, '');
+		else if (/^[a-z]+:/i.test(url)) continue;
+		else if (url.startsWith('#')) target = `${file}${url}`;
+		else target = resolveFrom(dir, url);
+		const [path, anchor] = target.split('#');
+		if (!exists(path)) broken.push(url);
+		else if (anchor !== undefined && (!path.endsWith('.md') || !headingsOf(path).has(anchor)))
+			broken.push(url);
+	}
+	return broken;
+}
+
+describe('the pages under docs/', () => {
+	// The npm page shows only the README, so a page it does not link can be found only by
+	// browsing the repository.
+	const pages = filesUnder('docs', '.md');
+
+	it('are each linked from the README', () => {
+		expect(pages.length).toBeGreaterThan(0);
+		const unlinked = pages.filter(
+			(page) => !readme.includes(`https://github.com/${owner}/${repo}/blob/main/${page}`),
+		);
+		expect(unlinked).toEqual([]);
+	});
+
+	// Read on GitHub, they may link relatively; a section moved between pages must take its
+	// links along.
+	it.each(pages)('%s links only files that exist and headings they have', (page) => {
+		expect(brokenLinks(page)).toEqual([]);
+	});
+
+	it('are linked from the README only at headings they have', () => {
+		expect(brokenLinks('README.md')).toEqual([]);
 	});
 });
 

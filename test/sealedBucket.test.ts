@@ -4,15 +4,17 @@ import { MAX_RESERVED_IDS, storedCount } from '../nodes/Pivotal/stores/dedupeLed
 import { PrefixSet } from '../nodes/Pivotal/stores/prefixSet';
 import {
 	cutLow,
-	decodeSealed,
-	encodeSealed,
 	MAX_WIDTH,
 	MIN_WIDTH,
-	sealedCount,
 	sealWidth,
 	sortUnique,
-	truncateSealed,
 	type Prefixes,
+} from '../nodes/Pivotal/stores/prefixes';
+import {
+	decodeSealed,
+	encodeSealed,
+	sealedCount,
+	truncateSealed,
 } from '../nodes/Pivotal/stores/sealedBucket';
 
 /** mulberry32: the same "random" sets on every run. */

@@ -19,6 +19,7 @@ export const WEBHOOK_RESOLVERS = Symbol.for(
  */
 export type AcknowledgeMode = 'onReceipt' | 'onSuccess';
 
+/** @internal Exported for the tests. */
 export const ACKNOWLEDGE_MODES: readonly AcknowledgeMode[] = ['onReceipt', 'onSuccess'];
 
 export function isAcknowledgeMode(value: unknown): value is AcknowledgeMode {

@@ -40,6 +40,7 @@ export interface ProcessStoresOptions {
 /**
  * The node's stores live under the workflow's global static data, keyed by node id, so a
  * rename keeps them.
+ * @internal Exported for the tests.
  */
 export function storeKey(store: 'dedupe' | 'versions', nodeId: string): string {
 	return `pivotalTrigger.${store}.${nodeId}`;

@@ -15,6 +15,7 @@ const SAVE_TIMEOUT_MS = 2000;
  * last save for that request, and nothing else would write it before the next delivery.
  * Signed like a delivery with the endpoint's own key, so only this node can make one, and
  * verified by the same code; its body alone makes it a save (saveMessage.ts).
+ * @internal Exported for the tests.
  */
 export function saveRequestFor(key: Buffer, nowSeconds: number, messageId: string) {
 	const timestamp = String(nowSeconds);
@@ -63,7 +64,10 @@ export function saveSoon(key: string, send: () => Promise<void>): Promise<void> 
 	return save;
 }
 
-/** How many nodes have a save queued or under way in this process. */
+/**
+ * How many nodes have a save queued or under way in this process.
+ * @internal Exported for the tests.
+ */
 export function queuedSaves(): number {
 	return queues.size;
 }

@@ -9,9 +9,9 @@ export const DEFAULT_OBJECT_ID_FIELD = 'data.object.id';
 export const DEFAULT_OBJECT_VERSION_FIELD = 'data.object.updated_at';
 
 /** Numbers from here on are epoch seconds: 2001-09-09 in seconds, 1973 in milliseconds. */
-export const EPOCH_SECONDS_FROM = 1e9;
+const EPOCH_SECONDS_FROM = 1e9;
 /** Numbers from here on are epoch milliseconds (or larger counts): the year 5138 in seconds. */
-export const EPOCH_MILLISECONDS_FROM = 1e11;
+const EPOCH_MILLISECONDS_FROM = 1e11;
 /** A version as 13 base-36 digits covers every unsigned 64-bit value, so tokens compare as strings. */
 export const VERSION_TOKEN_CHARS = 13;
 const LARGEST_VERSION = 36n ** BigInt(VERSION_TOKEN_CHARS) - 1n;
@@ -25,7 +25,10 @@ export type ObjectVersion =
 	| { ok: true; objectId: string; token: string }
 	| { ok: false; problem: string };
 
-/** The value at a dotted path such as `data.object.id`; undefined where the path leads nowhere. */
+/**
+ * The value at a dotted path such as `data.object.id`; undefined where the path leads nowhere.
+ * @internal Exported for the tests.
+ */
 export function valueAt(root: unknown, path: string): unknown {
 	let value = root;
 	for (const key of path.split('.')) {
@@ -69,6 +72,7 @@ function numericVersion(value: number | string): bigint | undefined {
 /**
  * The version as a fixed-width token that orders as the versions do; undefined when the value
  * is not a version: not a non-negative number, digit string or ISO 8601 date, or beyond 64 bits.
+ * @internal Exported for the tests.
  */
 export function versionToken(value: unknown): string | undefined {
 	let version: bigint | undefined;

@@ -40,6 +40,7 @@ function signatureHeader(headers: Headers, field: 'id' | 'timestamp' | 'signatur
 	return Array.isArray(value) ? value.join(', ') : (value ?? '');
 }
 
+/** @internal Exported for the tests. */
 export function readSignatureHeaders(headers: Headers) {
 	return {
 		messageId: signatureHeader(headers, 'id'),

@@ -2,17 +2,13 @@ import { EntryLog } from './entryLog';
 import { fingerprint, FINGERPRINT_CHARS } from './fingerprint';
 import { HourlyNotice } from './hourlyNotice';
 import { PrefixSet } from './prefixSet';
+import { cutLow, MAX_WIDTH, sealWidth, sortUnique, type Prefixes } from './prefixes';
 import {
-	cutLow,
 	decodeSealed,
 	encodeSealed,
-	MAX_WIDTH,
 	sealedCount,
-	sealWidth,
-	sortUnique,
 	truncateSealed,
 	type DecodedPart,
-	type Prefixes,
 } from './sealedBucket';
 import {
 	BUCKET_SECONDS,
@@ -32,12 +28,13 @@ export type { SyncResult, WriterEntry } from './storedState';
  * 3 seals the buckets of ended hours (sealedBucket.ts), about 7.6 bytes per id instead of 12;
  * 2 added `writers`, so a process can tell whether stored state lacks its own writes or holds
  * others' it has not merged yet without reading the ids; 1 (release 0.1.0). All are read.
+ * @internal Exported for the tests.
  */
 export const STORE_FORMAT_VERSION = 3;
 /** The first 63 bits of a fingerprint: how an id of an open bucket is known in memory. */
 const OPEN_WIDTH = MAX_WIDTH;
 /** Share of the cap at which the store warns that it will soon evict ids. */
-export const NEAR_CAP_SHARE = 0.9;
+const NEAR_CAP_SHARE = 0.9;
 
 const DEDUPE_FORMAT: EntryLogFormat = {
 	version: STORE_FORMAT_VERSION,
@@ -344,6 +341,7 @@ export class DedupeLedger {
 /**
  * The most ids a first read sizes the index for: twice the node's largest cap. Stored state
  * may claim more (damaged or forged); the index then grows as ids are actually read.
+ * @internal Exported for the tests.
  */
 export const MAX_RESERVED_IDS = 2_000_000;
 

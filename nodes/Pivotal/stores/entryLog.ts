@@ -1,18 +1,18 @@
+import { BucketMerge } from './bucketMerge';
 import { HourBuckets } from './hourBuckets';
 import { HourlyNotice } from './hourlyNotice';
 import { ADDRESS_REFRESH_SECONDS } from './peers';
+import { Revisions } from './revisions';
 import {
 	bucketOf,
 	inertHandle,
 	isRecord,
-	splitBucket,
 	writerOf,
 	writersIn,
 	writersReadable,
 	type EntryHooks,
 	type EntryLimits,
 	type EntryLogFormat,
-	type MergedBucket,
 	type StoredEntryLog,
 	type SyncResult,
 	type WriterEntry,
@@ -21,12 +21,14 @@ import {
  * How long this process's own entries may be missing from stored state before it counts as
  * behind: its saves are grouped (groupCommit.ts) and land when a run ends, so entries younger
  * than this are on their way, not overwritten.
+ * @internal Exported for the tests.
  */
 export const SAVE_GRACE_SECONDS = 5;
 /**
  * How many characters of stored buckets a first read takes in per turn of the event loop (see
  * firstRead): about 3,000 ids, a millisecond or two. A request n8n serves meanwhile needs a dozen
  * turns or more (each database query is one), and waits behind one such slice at each of them.
+ * @internal Exported for the tests.
  */
 export const CHARS_PER_TURN = 24_000;
 
@@ -41,16 +43,10 @@ export const CHARS_PER_TURN = 24_000;
  */
 export class EntryLog {
 	private readonly hours: HourBuckets;
-	private revision = 0;
-	/** [when, revision] as the revision grew, oldest first: which revisions are older than the grace. */
-	private readonly revisionTimes: Array<[number, number]> = [];
+	private readonly revisions = new Revisions();
 	/** Other writers: the newest revision merged from each, and when it was seen. */
 	private readonly merged = new Map<string, WriterEntry>();
-	/**
-	 * Per writer, the bucket strings last merged from its state. A writer only appends to a
-	 * bucket or drops entries from its front, so the next merge of its state reads only what follows.
-	 */
-	private readonly mergedBuckets = new Map<string, Map<number, MergedBucket>>();
+	private readonly read: BucketMerge;
 	private reading?: Promise<void>;
 	private readDone = false;
 	private lastSeenAt = 0;
@@ -58,16 +54,17 @@ export class EntryLog {
 	/** When this state last put its address into the view to be saved (see listedLive). */
 	private announcedAt = Number.NEGATIVE_INFINITY;
 	private readonly view: StoredEntryLog;
-	/** What n8n is given of the view (see the constructor). */
+	/** What n8n is given of the view (see inertHandle). */
 	private readonly handle: StoredEntryLog;
 	private readonly storedProblemNotice = new HourlyNotice();
 
 	constructor(
 		private readonly writerId: string,
 		private readonly format: EntryLogFormat,
-		private readonly hooks: EntryHooks,
+		hooks: EntryHooks,
 	) {
 		this.hours = new HourBuckets(format.entryChars, hooks);
+		this.read = new BucketMerge(writerId, format, hooks, this.hours);
 		const view: StoredEntryLog = {
 			v: format.version,
 			rev: `${writerId}.0`,
@@ -85,7 +82,7 @@ export class EntryLog {
 	/** Adds an entry this process made; the caller has checked it is news. */
 	record(entry: string, nowSeconds: number) {
 		this.hours.append(entry, bucketOf(nowSeconds));
-		this.bumpRevision(nowSeconds);
+		this.revisions.bump(nowSeconds);
 		this.refreshView(nowSeconds);
 	}
 
@@ -119,7 +116,7 @@ export class EntryLog {
 	}
 
 	private async readInTurns(stored: unknown, pause: () => Promise<void>) {
-		if (this.revision > 0 || this.mergedBuckets.size > 0) return;
+		if (this.revisions.current > 0 || this.read.any) return;
 		// Earlier formats, and a writers list this release cannot read, are read by the sync.
 		if (
 			!isRecord(stored) ||
@@ -142,17 +139,17 @@ export class EntryLog {
 				part.push(bucket);
 				chars += Array.isArray(bucket) && typeof bucket[1] === 'string' ? bucket[1].length : 0;
 				if (chars >= CHARS_PER_TURN) {
-					this.merge(writer, part, true);
+					this.read.merge(writer, part, true);
 					part = [];
 					chars = 0;
 					await pause();
 				}
 			}
-			this.merge(writer, part, true);
+			this.read.merge(writer, part, true);
 			done = true;
 		} finally {
 			// Cut short: read again from the start next time; what was taken in is not taken twice.
-			if (!done) this.mergedBuckets.delete(writer);
+			if (!done) this.read.forget(writer);
 		}
 	}
 
@@ -186,7 +183,7 @@ export class EntryLog {
 
 	private syncEntries(stored: unknown, nowSeconds: number): SyncResult {
 		const { format } = this;
-		const revision = this.revisionBefore(nowSeconds - SAVE_GRACE_SECONDS);
+		const revision = this.revisions.before(nowSeconds - SAVE_GRACE_SECONDS);
 		if (stored === undefined || stored === null) return { absorbed: 0, behind: revision > 0 };
 		if (this.isNewer(stored)) {
 			return {
@@ -248,13 +245,13 @@ export class EntryLog {
 		if (!isPrevious && !writersUnreadable && news.length === 0) {
 			return { absorbed: 0, behind: own < revision };
 		}
-		const { absorbed, unreadable } = this.merge(writerOf(stored.rev), stored.buckets);
+		const { absorbed, unreadable } = this.read.merge(writerOf(stored.rev), stored.buckets);
 		// Merged only when all was read: the same revisions may come again whole (a save of the
 		// writer's, say), and must then be read.
 		if (unreadable === 0) for (const [writer, entry] of news) this.merged.set(writer, entry);
 		// Entries read from a previous format, or past an unreadable writers list, are known to no
 		// writer: this one takes them over.
-		if ((isPrevious || writersUnreadable) && absorbed > 0) this.bumpRevision(nowSeconds);
+		if ((isPrevious || writersUnreadable) && absorbed > 0) this.revisions.bump(nowSeconds);
 		this.hours.sealEnded(nowSeconds);
 		if (absorbed > 0 || news.length > 0) this.refreshView(nowSeconds);
 		const behind = isPrevious || writersUnreadable || unreadable > 0 || own < revision;
@@ -282,20 +279,6 @@ export class EntryLog {
 	/** A problem with stored state that stays until fixed: due at most once an hour. */
 	storedProblemDue(nowSeconds: number): boolean {
 		return this.storedProblemNotice.due(nowSeconds);
-	}
-
-	private bumpRevision(nowSeconds: number) {
-		this.revision++;
-		const last = this.revisionTimes[this.revisionTimes.length - 1];
-		if (last && last[0] >= nowSeconds) last[1] = this.revision;
-		else this.revisionTimes.push([nowSeconds, this.revision]);
-	}
-
-	/** The newest revision made at or before `atSeconds`; forgets the times it no longer needs. */
-	private revisionBefore(atSeconds: number): number {
-		const times = this.revisionTimes;
-		while (times.length > 1 && times[1][0] <= atSeconds) times.shift();
-		return times.length > 0 && times[0][0] <= atSeconds ? times[0][1] : 0;
 	}
 
 	/** Every entry held outside sealed parts, oldest hour first. */
@@ -336,7 +319,7 @@ export class EntryLog {
 		for (const [writer, [, seenAt]] of this.merged) {
 			if (seenAt <= cutoff) {
 				this.merged.delete(writer);
-				this.mergedBuckets.delete(writer);
+				this.read.forget(writer);
 			}
 		}
 		if (expired + evicted > 0) this.refreshView(nowSeconds);
@@ -356,74 +339,9 @@ export class EntryLog {
 	private refreshView(nowSeconds: number) {
 		// Whole seconds: a reader drops a writer entry whose time is not an integer.
 		this.lastSeenAt = Math.max(this.lastSeenAt, Math.floor(nowSeconds));
-		this.view.rev = `${this.writerId}.${this.revision}`;
-		const own: WriterEntry = [this.revision, this.lastSeenAt];
+		this.view.rev = `${this.writerId}.${this.revisions.current}`;
+		const own: WriterEntry = [this.revisions.current, this.lastSeenAt];
 		if (this.address !== undefined) own.push(this.address);
 		this.view.writers = Object.fromEntries([...this.merged, [this.writerId, own]]);
-	}
-
-	/**
-	 * Absorbs the entries of `writer`'s buckets that follow what was merged from it last time.
-	 * `buckets` is the writer's whole list or, with `more`, the next part of it (a first read's),
-	 * which adds to what was merged instead of standing for all of it.
-	 */
-	private merge(writer: string | undefined, buckets: unknown[], more = false) {
-		const { entryChars, bucketPattern } = this.format;
-		const { sealed } = this.hooks;
-		const previous =
-			(writer !== undefined && this.mergedBuckets.get(writer)) || new Map<number, MergedBucket>();
-		const current = more ? previous : new Map<number, MergedBucket>();
-		let absorbed = 0;
-		let unreadable = 0;
-		for (const bucket of buckets) {
-			const [start, text] = Array.isArray(bucket) ? bucket : [];
-			const read = typeof text === 'string' ? splitBucket(text) : undefined;
-			if (
-				!Number.isSafeInteger(start) ||
-				read === undefined ||
-				(read.sealed !== undefined && sealed === undefined) ||
-				read.entries.length % entryChars !== 0 ||
-				!bucketPattern.test(read.entries)
-			) {
-				unreadable++;
-				continue;
-			}
-			const before = previous.get(start);
-			if (read.sealed !== undefined && sealed !== undefined && read.sealed !== before?.sealed) {
-				const news = this.hours.absorbSealed(start as number, read.sealed, sealed);
-				if (news === undefined) {
-					unreadable++;
-					continue;
-				}
-				absorbed += news;
-			}
-			current.set(start, read);
-			const { entries } = read;
-			for (
-				let at = this.unreadFrom(before?.entries, entries);
-				at < entries.length;
-				at += entryChars
-			) {
-				const entry = entries.slice(at, at + entryChars);
-				if (!this.hooks.absorb(entry, start as number)) continue;
-				this.hours.append(entry, start as number);
-				absorbed++;
-			}
-		}
-		if (writer !== undefined && writer !== this.writerId) this.mergedBuckets.set(writer, current);
-		return { absorbed, unreadable };
-	}
-
-	/**
-	 * Where the entries not merged yet start in a writer's bucket. When the bucket still has, at
-	 * the same offset, the last entry read from it before, the writer only appended since; had it
-	 * dropped entries from the front (or sealed them), another entry would stand there (bar a
-	 * fingerprint collision).
-	 */
-	private unreadFrom(before: string | undefined, entries: string): number {
-		const { entryChars } = this.format;
-		if (before === undefined || before.length === 0 || entries.length < before.length) return 0;
-		const last = before.length - entryChars;
-		return entries.startsWith(before.slice(last), last) ? before.length : 0;
 	}
 }

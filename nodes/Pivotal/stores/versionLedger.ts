@@ -5,8 +5,11 @@ import { HourlyNotice } from './hourlyNotice';
 import type { StoredEntryLog, SyncResult } from './storedState';
 import { VERSION_TOKEN_CHARS } from '../protocol/objectVersion';
 
-export const VERSION_FORMAT_VERSION = 1;
-/** An entry: the object id's fingerprint, then the version it reached. */
+const VERSION_FORMAT_VERSION = 1;
+/**
+ * An entry: the object id's fingerprint, then the version it reached.
+ * @internal Exported for the tests.
+ */
 export const VERSION_ENTRY_CHARS = FINGERPRINT_CHARS + VERSION_TOKEN_CHARS;
 const TOKEN = /^[0-9a-z]+$/;
 
